@@ -1,0 +1,124 @@
+//! Plain values that cross the core's API.
+
+/// A point in time: seconds and nanoseconds since the epoch.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, PartialOrd, Ord)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
+}
+
+/// Who is calling and when: supplied by the caller on every operation, since
+/// the core has no clock and no notion of processes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Ctx {
+    /// The time stamped on whatever the operation changes.
+    pub now: Timespec,
+    /// Effective uid and gid: owners of new nodes, subjects of permission checks
+    /// (uid 0 bypasses them as on Linux, except that exec needs some x bit).
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// A handle on an open file description (what a file descriptor points at).
+/// The grate keeps these in its fd tables; `raw`/`from_raw` let an fd table
+/// that stores integers (Lind's fdtables) hold one. The core checks a raw
+/// handle on every use, so a stale or forged one gives EBADF, never a panic.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub struct OfdId(pub(crate) u32);
+
+impl OfdId {
+    pub const fn raw(self) -> u64 {
+        self.0 as u64
+    }
+    pub const fn from_raw(raw: u64) -> OfdId {
+        OfdId(if raw > u32::MAX as u64 { u32::MAX } else { raw as u32 })
+    }
+}
+
+/// File status as stat(2) reports it, independent of any struct layout.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    /// Type and permission bits (`flags::S_IF*`).
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blksize: u32,
+    /// 512-byte blocks really used (chunks held, holes excluded).
+    pub blocks: u64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+}
+
+/// Filesystem totals as statfs(2) reports them, exact from the pools.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct StatFs {
+    pub fs_type: u64,
+    pub bsize: u64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub fsid: u64,
+    pub namelen: u64,
+    pub frsize: u64,
+    pub flags: u64,
+}
+
+/// One directory entry as readdir hands it out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct DirEntry<'a> {
+    pub ino: u64,
+    /// The cookie that resumes iteration after this entry (getdents' d_off;
+    /// lseek(fd, cookie, SEEK_SET) on the directory goes back to it).
+    pub next: u64,
+    /// `flags::DT_*`.
+    pub kind: u8,
+    pub name: &'a [u8],
+}
+
+/// Use of one pool.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PoolUsage {
+    pub used: u32,
+    pub high_water: u32,
+    pub capacity: u32,
+}
+
+/// Use of every pool, for `--stats` and tests.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Usage {
+    pub nodes: PoolUsage,
+    pub dirents: PoolUsage,
+    pub chunks: PoolUsage,
+    pub open_files: PoolUsage,
+}
+
+/// What the invariant checker found wrong. Never expected; a test failure.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Corruption {
+    /// Free list, counters or high-water mark of the named pool disagree with its slots.
+    PoolAccounting(&'static str),
+    /// A live node neither named by an entry nor held open (index given).
+    OrphanNode(u32),
+    /// A node's nlink differs from the entries naming it (index, nlink, entries).
+    LinkCount(u32, u32, u32),
+    /// A directory entry names a free node or sits in a non-directory (entry index).
+    BadEntry(u32),
+    /// The name index and the entries disagree (entry index).
+    NameIndex(u32),
+    /// A chunk is owned twice, by a free node, or past its file's size (chunk index).
+    Chunk(u32),
+    /// A node's chunk count or size is wrong (node index).
+    NodeData(u32),
+    /// An open file description is broken (index).
+    OpenFile(u32),
+    /// A directory's parent link or its own entry is wrong (node index).
+    Tree(u32),
+}

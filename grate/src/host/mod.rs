@@ -1,0 +1,73 @@
+//! The narrow interface between the syscall layer and whatever runs the cages.
+//!
+//! Everything that differs between Lind and the native Linux host is here:
+//! reaching a cage's memory, the struct layouts it expects, the clock, passing
+//! through syscalls the grate does not own, and the per-cage fd table.
+
+use imfs_core::{Errno, OfdId, Timespec};
+
+/// A cage (Lind) or process (native host) id.
+pub type CageId = u64;
+
+/// The struct layouts a cage expects.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Abi {
+    /// Linux x86_64's kernel layouts (the native host).
+    Kernel,
+    /// Lind's wasm32 guest layouts (grate-rs `ffi.rs`).
+    Lind,
+}
+
+/// What one fd of a cage is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FdEntry {
+    /// Not the grate's: the host's (stdio, pipes, sockets); calls on it pass through.
+    Host,
+    /// An imfs open file description.
+    Imfs { ofd: OfdId, cloexec: bool },
+}
+
+/// Per-cage fd tables. Lind's adapter implements it over `fdtables`; the
+/// native host and the in-process test host over [`crate::fdtable::LocalFdTable`].
+pub trait FdTable {
+    /// Installs `ofd` at the lowest free fd >= `min`; EMFILE when the cage's table is full.
+    fn insert_lowest(&mut self, cage: CageId, min: i32, ofd: OfdId, cloexec: bool) -> Result<i32, Errno>;
+    /// Installs `ofd` at exactly `fd` (dup2/dup3), returning the imfs description it
+    /// displaced, which the caller must close. EBADF when `fd` is out of range.
+    fn insert_at(&mut self, cage: CageId, fd: i32, ofd: OfdId, cloexec: bool) -> Result<Option<OfdId>, Errno>;
+    /// What `fd` is, or `None` when the cage has no such fd (EBADF).
+    fn get(&self, cage: CageId, fd: i32) -> Option<FdEntry>;
+    /// Forgets `fd`, returning the imfs description it held.
+    fn remove(&mut self, cage: CageId, fd: i32) -> Option<OfdId>;
+    fn set_cloexec(&mut self, cage: CageId, fd: i32, cloexec: bool) -> Result<(), Errno>;
+    /// Gives `child` a copy of `parent`'s table (fork). The caller adds a
+    /// reference to each description through `imfs_fds`.
+    fn fork(&mut self, parent: CageId, child: CageId) -> Result<(), Errno>;
+    /// Closes the cage's cloexec fds (exec), handing each description to `closed`.
+    fn exec(&mut self, cage: CageId, closed: &mut dyn FnMut(OfdId));
+    /// Drops the cage's whole table (exit), handing each description to `closed`.
+    fn exit(&mut self, cage: CageId, closed: &mut dyn FnMut(OfdId));
+    /// Calls `f(fd, ofd)` for every imfs fd of the cage.
+    fn imfs_fds(&self, cage: CageId, f: &mut dyn FnMut(i32, OfdId));
+}
+
+/// What a host provides to the dispatch.
+pub trait Host {
+    /// Copies `buf.len()` bytes from the cage's address `addr`; EFAULT when unreadable.
+    fn read_mem(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<(), Errno>;
+    /// Copies `data` to the cage's address `addr`; EFAULT when unwritable.
+    fn write_mem(&mut self, cage: CageId, addr: u64, data: &[u8]) -> Result<(), Errno>;
+    /// Copies the NUL-terminated string at `addr` into `buf` and returns its
+    /// length without the NUL; ENAMETOOLONG when no NUL lies within `buf.len()`
+    /// bytes, EFAULT when unreadable.
+    fn read_cstr(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<usize, Errno>;
+    /// The time to stamp on changes.
+    fn now(&self) -> Timespec;
+    /// The struct layouts this host's cages use.
+    fn abi(&self) -> Abi;
+    /// Runs syscall `nr` on the host for a call the grate does not own (an fd
+    /// of kind [`FdEntry::Host`]) and returns its result or `-errno`.
+    fn passthrough(&mut self, cage: CageId, nr: u64, args: [u64; 6]) -> i64;
+    /// The cages' fd tables.
+    fn fds(&mut self) -> &mut dyn FdTable;
+}
