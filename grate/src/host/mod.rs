@@ -1,8 +1,11 @@
 //! The narrow interface between the syscall layer and whatever runs the cages.
 //!
 //! Everything that differs between Lind and the native Linux host is here:
-//! reaching a cage's memory, the struct layouts it expects, the clock, passing
-//! through syscalls the grate does not own, and the per-cage fd table.
+//! reaching a cage's memory, the struct layouts it expects, the clock, the
+//! per-cage fd table and (native only) the mount prefix. Calls the grate does
+//! not own come back from the dispatch as [`Reply::Continue`]: the host runs
+//! them itself (Lind forwards through 3i, the native host answers
+//! SECCOMP_USER_NOTIF_FLAG_CONTINUE).
 
 use imfs_core::{Errno, OfdId, Timespec};
 
@@ -18,10 +21,19 @@ pub enum Abi {
     Lind,
 }
 
+/// The dispatch's answer to one syscall.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Reply {
+    /// The call was served: its return value, or `-errno`.
+    Value(i64),
+    /// Not the grate's (a host fd, a host path, an unserved syscall): the host runs it.
+    Continue,
+}
+
 /// What one fd of a cage is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum FdEntry {
-    /// Not the grate's: the host's (stdio, pipes, sockets); calls on it pass through.
+    /// Not the grate's: the host's (stdio, pipes, sockets); calls on it come back as [`Reply::Continue`].
     Host,
     /// An imfs open file description.
     Imfs { ofd: OfdId, cloexec: bool },
@@ -65,9 +77,17 @@ pub trait Host {
     fn now(&self) -> Timespec;
     /// The struct layouts this host's cages use.
     fn abi(&self) -> Abi;
-    /// Runs syscall `nr` on the host for a call the grate does not own (an fd
-    /// of kind [`FdEntry::Host`]) and returns its result or `-errno`.
-    fn passthrough(&mut self, cage: CageId, nr: u64, args: [u64; 6]) -> i64;
+    /// `--mount PREFIX` (native host only): imfs appears at PREFIX and every
+    /// other path is the host's. `None` in root mode, where every path is imfs.
+    fn mount_prefix(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Mount mode: the absolute host path of the cage's cwd when it is on the
+    /// host side, into `buf`; its length.
+    fn host_cwd(&mut self, cage: CageId, buf: &mut [u8]) -> Result<usize, Errno> {
+        let _ = (cage, buf);
+        Err(Errno::ENOSYS)
+    }
     /// The cages' fd tables.
     fn fds(&mut self) -> &mut dyn FdTable;
 }
