@@ -1,0 +1,26 @@
+# The two commands the README promises, each doing its own set-up:
+#   make run   - build the grate and the C test binary, run the binary under the grate
+#   make test  - every check CI runs
+.PHONY: setup run test lint nostd bench
+
+setup:
+	./scripts/setup.sh
+
+run: setup
+	cargo build --release -p imfs-grate
+	$(MAKE) -C test run GRATE=$(CURDIR)/target/release/imfs-grate
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# imfs-core must build for a bare-metal target: proof that it is no_std without alloc.
+nostd:
+	cargo build -p imfs-core --target thumbv7em-none-eabihf
+
+test: setup lint nostd
+	cargo test --workspace
+	cargo bench -p imfs-core -- --test
+
+bench: setup
+	cargo bench -p imfs-core
