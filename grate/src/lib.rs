@@ -1,12 +1,20 @@
 //! imfs-grate: the std shell around imfs-core.
 //!
 //! - [`host`]: the narrow interface a host (Lind, native Linux, the in-process
-//!   test host) implements.
+//!   loopback) implements; [`host::loopback`] is the test host.
 //! - [`dispatch`]: [`Grate`], one entry point for every syscall.
-//!
-//! SKELETON: more modules arrive with the syscall layer.
+//! - [`fdtable`]: [`fdtable::LocalFdTable`], fixed-capacity per-cage fd tables.
+//! - [`cages`]: per-cage cwd and umask.
+//! - [`wire`]: the struct layouts cages exchange, per ABI.
+//! - [`staging`]: PRELOADS before the program runs, DUMPS after.
+//! - [`cli`]: the command line.
 
+pub mod cages;
+pub mod cli;
 pub mod dispatch;
+pub mod fdtable;
 pub mod host;
+pub mod staging;
+pub mod wire;
 
-pub use dispatch::{Grate, GrateOptions};
+pub use dispatch::{Grate, GrateOptions, GrateUsage};

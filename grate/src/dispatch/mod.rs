@@ -1,8 +1,26 @@
-//! SKELETON of the syscall layer's entry points (the contract the hosts use);
-//! the grate-layer engineer replaces the bodies and may split this folder.
+//! [`Grate`]: one entry point for every syscall of every cage, the same on
+//! every host.
+//!
+//! - [`nr`]: syscall numbers and names.
+//! - [`paths`]: copying path arguments and deciding whether they are imfs's.
+//! - `io`: read/write and their vector and positional forms, getdents,
+//!   streamed through one fixed bounce buffer.
+//! - `fds`: close, dup, fcntl, lseek and the other calls on an fd.
+//! - `names`: calls on paths (open, mkdir, rename, stat, ...), cwd and umask.
+//!
+//! Nothing here allocates per syscall: paths, data and iovec arrays pass
+//! through buffers allocated once in [`Grate::new`].
 
-use crate::host::{CageId, Host, Reply};
-use imfs_core::Errno;
+mod fds;
+mod io;
+mod names;
+pub mod nr;
+pub(crate) mod paths;
+
+use crate::cages::{CageState, Cages, Cwd, DEFAULT_UMASK};
+use crate::host::{CageId, FdEntry, Host, Reply};
+use imfs_core::{config, Ctx, Errno, Imfs, OfdId, PoolUsage, Usage};
+use paths::PathBufs;
 
 /// Options fixed for a run of the grate.
 #[derive(Clone, Debug, Default)]
@@ -11,42 +29,370 @@ pub struct GrateOptions {
     pub log: bool,
 }
 
+/// Bytes of the bounce buffer every read and write streams through.
+pub const BOUNCE_LEN: usize = 64 * 1024;
+/// Most iovecs one readv/writev may pass (Linux's UIO_MAXIOV).
+pub const IOV_MAX: usize = 1024;
+
+/// Why a handler did not produce a value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Stop {
+    /// The call failed: `-errno`.
+    Err(Errno),
+    /// Not the grate's: the host runs it.
+    Continue,
+}
+
+impl From<Errno> for Stop {
+    fn from(e: Errno) -> Stop {
+        Stop::Err(e)
+    }
+}
+
+/// A handler's outcome.
+pub(crate) type Res = Result<i64, Stop>;
+
+/// Use of the grate's own tables, next to the core's pools.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct GrateUsage {
+    /// The core's pools.
+    pub fs: Usage,
+    /// imfs fds held by all cages together (capacity: fds_per_cage × cages).
+    pub fds: PoolUsage,
+    /// Live cages.
+    pub cages: PoolUsage,
+}
+
 /// The grate: one filesystem, every cage's cwd and umask, one bounce buffer.
 pub struct Grate {
-    _options: GrateOptions,
+    fs: Box<Imfs>,
+    cages: Cages,
+    options: GrateOptions,
+    paths: PathBufs,
+    bounce: Box<[u8]>,
+    /// Room for IOV_MAX iovecs, copied in before any data moves.
+    iov: Box<[u8]>,
+    /// fds collected before closing them (close_range), allocated once.
+    fd_scratch: Vec<(i32, OfdId)>,
+    fds_used: u32,
+    fds_high: u32,
+    cages_high: u32,
 }
 
 impl Grate {
     /// Allocates the filesystem once (zeroed, so untouched pages cost nothing).
     pub fn new(options: GrateOptions) -> Grate {
-        Grate { _options: options }
+        // SAFETY: the core guarantees that all-zero bytes are a valid empty
+        // filesystem (`Fs::new` is all zeroes); allocating it zeroed on the
+        // heap avoids building ~40 MiB on the stack.
+        let fs: Box<Imfs> = unsafe { Box::new_zeroed().assume_init() };
+        Grate {
+            fs,
+            cages: Cages::new(config::CAGES),
+            options,
+            paths: PathBufs::new(),
+            bounce: vec![0; BOUNCE_LEN].into_boxed_slice(),
+            iov: vec![0; IOV_MAX * crate::wire::args::IOVEC_LEN].into_boxed_slice(),
+            fd_scratch: Vec::with_capacity(config::FDS_PER_CAGE),
+            fds_used: 0,
+            fds_high: 0,
+            cages_high: 0,
+        }
+    }
+
+    /// The filesystem (staging, tests).
+    pub fn fs(&self) -> &Imfs {
+        &self.fs
+    }
+
+    /// The filesystem, mutably (staging).
+    pub fn fs_mut(&mut self) -> &mut Imfs {
+        &mut self.fs
+    }
+
+    /// Use and high-water mark of every pool, for `--stats`.
+    pub fn usage(&self) -> GrateUsage {
+        GrateUsage {
+            fs: self.fs.usage(),
+            fds: PoolUsage {
+                used: self.fds_used,
+                high_water: self.fds_high,
+                capacity: (config::FDS_PER_CAGE * config::CAGES).min(u32::MAX as usize) as u32,
+            },
+            cages: PoolUsage {
+                used: self.cages.len() as u32,
+                high_water: self.cages_high,
+                capacity: config::CAGES as u32,
+            },
+        }
+    }
+
+    /// The IMFS_LIMITS value for the program: every limit as `key=value`,
+    /// joined by ',', ending with footprint_bytes.
+    pub fn limits_env() -> String {
+        let mut out = String::new();
+        for (key, value) in config::ALL {
+            out += &format!("{key}={value},");
+        }
+        out += &format!("footprint_bytes={}", imfs_core::FOOTPRINT_BYTES);
+        out
     }
 
     /// Serves syscall `nr` (Linux x86_64 numbering) with `args` for `cage`.
     pub fn dispatch(&mut self, host: &mut dyn Host, cage: CageId, nr: u64, args: [u64; 6]) -> Reply {
-        let _ = (host, cage, nr, args);
-        Reply::Continue
+        let res = self.serve(host, cage, nr, &args);
+        let reply = match res {
+            Ok(v) => Reply::Value(v),
+            Err(Stop::Err(e)) => Reply::Value(e.neg()),
+            Err(Stop::Continue) => Reply::Continue,
+        };
+        if self.options.log {
+            if let Reply::Value(v) = reply {
+                let a = args;
+                eprintln!(
+                    "imfs: [{cage}] {}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {v}",
+                    nr::name(nr).to_ascii_lowercase(),
+                    a[0],
+                    a[1],
+                    a[2],
+                    a[3],
+                    a[4],
+                    a[5]
+                );
+            }
+        }
+        reply
     }
 
-    /// The first cage: cwd at the root, fds 0-2 the host's.
+    fn serve(&mut self, h: &mut dyn Host, cage: CageId, nr: u64, a: &[u64; 6]) -> Res {
+        use nr::*;
+        let at = imfs_core::flags::AT_FDCWD;
+        match nr {
+            READ => self.read(h, cage, a[0], a[1], a[2], None),
+            WRITE => self.write(h, cage, a[0], a[1], a[2], None),
+            PREAD64 => self.read(h, cage, a[0], a[1], a[2], Some(a[3] as i64)),
+            PWRITE64 => self.write(h, cage, a[0], a[1], a[2], Some(a[3] as i64)),
+            READV => self.readv(h, cage, a[0], a[1], a[2], None, 0),
+            WRITEV => self.writev(h, cage, a[0], a[1], a[2], None, 0),
+            PREADV => self.readv(h, cage, a[0], a[1], a[2], Some(a[3] as i64), 0),
+            PWRITEV => self.writev(h, cage, a[0], a[1], a[2], Some(a[3] as i64), 0),
+            PREADV2 => self.readv(h, cage, a[0], a[1], a[2], pos2(a[3]), a[5]),
+            PWRITEV2 => self.writev(h, cage, a[0], a[1], a[2], pos2(a[3]), a[5]),
+            GETDENTS => self.getdents(h, cage, a[0], a[1], a[2], false),
+            GETDENTS64 => self.getdents(h, cage, a[0], a[1], a[2], true),
+
+            CLOSE => self.close(h, cage, a[0]),
+            CLOSE_RANGE => self.close_range(h, cage, a[0], a[1], a[2]),
+            DUP => self.dup(h, cage, a[0]),
+            DUP2 => self.dup2(h, cage, a[0], a[1]),
+            DUP3 => self.dup3(h, cage, a[0], a[1], a[2]),
+            FCNTL => self.fcntl(h, cage, a[0], a[1], a[2]),
+            LSEEK => self.lseek(h, cage, a[0], a[1], a[2]),
+            IOCTL => self.ioctl(h, cage, a[0], a[1], a[2]),
+            MMAP => self.mmap(h, cage, a[3], a[4]),
+            FSYNC | FDATASYNC => self.fsync(h, cage, a[0]),
+            SYNC_FILE_RANGE => self.sync_file_range(h, cage, a[0], a[1], a[2], a[3]),
+            FADVISE64 => self.fadvise(h, cage, a[0], a[1], a[2], a[3]),
+            FLOCK => self.flock(h, cage, a[0], a[1]),
+            FALLOCATE => self.fallocate(h, cage, a[0]),
+            FSTAT => self.fstat(h, cage, a[0], a[1]),
+            FSTATFS => self.fstatfs(h, cage, a[0], a[1]),
+            FTRUNCATE => self.ftruncate(h, cage, a[0], a[1]),
+            FCHMOD => self.fchmod(h, cage, a[0], a[1]),
+            FCHOWN => self.fchown(h, cage, a[0], a[1], a[2]),
+            FCHDIR => self.fchdir(h, cage, a[0]),
+
+            OPEN => self.open(h, cage, at, a[0], a[1], a[2]),
+            CREAT => self.open(h, cage, at, a[0], CREAT_FLAGS, a[1]),
+            OPENAT => self.open(h, cage, int(a[0]), a[1], a[2], a[3]),
+            STAT => self.stat(h, cage, at, a[0], a[1], 0),
+            LSTAT => self.stat(h, cage, at, a[0], a[1], imfs_core::flags::AT_SYMLINK_NOFOLLOW as u64),
+            NEWFSTATAT => self.stat(h, cage, int(a[0]), a[1], a[2], a[3]),
+            STATX => self.statx(h, cage, int(a[0]), a[1], a[2], a[3], a[4]),
+            STATFS => self.statfs(h, cage, a[0], a[1]),
+            ACCESS => self.access(h, cage, at, a[0], a[1], 0),
+            FACCESSAT => self.access(h, cage, int(a[0]), a[1], a[2], 0),
+            FACCESSAT2 => self.access(h, cage, int(a[0]), a[1], a[2], a[3]),
+            MKDIR => self.mkdir(h, cage, at, a[0], a[1]),
+            MKDIRAT => self.mkdir(h, cage, int(a[0]), a[1], a[2]),
+            MKNOD => self.mknod(h, cage, at, a[0], a[1], a[2]),
+            MKNODAT => self.mknod(h, cage, int(a[0]), a[1], a[2], a[3]),
+            RMDIR => self.unlink(h, cage, at, a[0], imfs_core::flags::AT_REMOVEDIR as u64),
+            UNLINK => self.unlink(h, cage, at, a[0], 0),
+            UNLINKAT => self.unlink(h, cage, int(a[0]), a[1], a[2]),
+            LINK => self.link(h, cage, at, a[0], at, a[1], 0),
+            LINKAT => self.link(h, cage, int(a[0]), a[1], int(a[2]), a[3], a[4]),
+            SYMLINK => self.symlink(h, cage, a[0], at, a[1]),
+            SYMLINKAT => self.symlink(h, cage, a[0], int(a[1]), a[2]),
+            READLINK => self.readlink(h, cage, at, a[0], a[1], a[2]),
+            READLINKAT => self.readlink(h, cage, int(a[0]), a[1], a[2], a[3]),
+            RENAME => self.rename(h, cage, at, a[0], at, a[1], 0),
+            RENAMEAT => self.rename(h, cage, int(a[0]), a[1], int(a[2]), a[3], 0),
+            RENAMEAT2 => self.rename(h, cage, int(a[0]), a[1], int(a[2]), a[3], a[4]),
+            CHMOD => self.chmod(h, cage, at, a[0], a[1], 0),
+            FCHMODAT => self.chmod(h, cage, int(a[0]), a[1], a[2], 0),
+            FCHMODAT2 => self.chmod(h, cage, int(a[0]), a[1], a[2], a[3]),
+            CHOWN => self.chown(h, cage, at, a[0], a[1], a[2], 0),
+            LCHOWN => self.chown(h, cage, at, a[0], a[1], a[2], imfs_core::flags::AT_SYMLINK_NOFOLLOW as u64),
+            FCHOWNAT => self.chown(h, cage, int(a[0]), a[1], a[2], a[3], a[4]),
+            TRUNCATE => self.truncate(h, cage, a[0], a[1]),
+            UTIMENSAT => self.utimensat(h, cage, int(a[0]), a[1], a[2], a[3]),
+            UTIMES => self.utimes(h, cage, at, a[0], a[1]),
+            FUTIMESAT => self.utimes(h, cage, int(a[0]), a[1], a[2]),
+            UTIME => self.utime(h, cage, a[0], a[1]),
+            GETCWD => self.getcwd(h, cage, a[0], a[1]),
+            CHDIR => self.chdir(h, cage, a[0]),
+            UMASK => self.umask(h, cage, a[0]),
+            _ => Err(Stop::Continue),
+        }
+    }
+
+    /// The first cage: cwd at the root (mount mode: the host's), fds 0-2 the host's.
     pub fn cage_start(&mut self, host: &mut dyn Host, cage: CageId) -> Result<(), Errno> {
-        let _ = (host, cage);
+        if self.cages.contains(cage) {
+            return Err(Errno::EEXIST);
+        }
+        if self.cages.is_full() {
+            return Err(Errno::EAGAIN);
+        }
+        host.fds().cage_start(cage)?;
+        let fresh = self.fresh_state(host);
+        self.cages.insert(cage, fresh)?;
+        self.note_cages();
         Ok(())
     }
 
     /// `child` was forked from `parent`: it inherits fds (sharing descriptions), cwd and umask.
+    /// EAGAIN past the cage limit.
     pub fn cage_fork(&mut self, host: &mut dyn Host, parent: CageId, child: CageId) -> Result<(), Errno> {
-        let _ = (host, parent, child);
+        if self.cages.contains(child) {
+            return Err(Errno::EEXIST);
+        }
+        if self.cages.is_full() {
+            return Err(Errno::EAGAIN);
+        }
+        let state = self.cage_state(host, parent);
+        host.fds().fork(parent, child)?;
+        // Each copied fd holds its own reference on the shared description.
+        let fs = &mut self.fs;
+        let mut copied = 0u32;
+        host.fds().imfs_fds(child, &mut |_, ofd| {
+            if fs.ofd_ref(ofd).is_ok() {
+                copied += 1;
+            }
+        });
+        self.fds_used += copied;
+        self.fds_high = self.fds_high.max(self.fds_used);
+        if let Cwd::Imfs(Some(dir)) = state.cwd {
+            // A failed reference would leave the child's cwd unheld: fall back to the root.
+            if self.fs.ofd_ref(dir).is_err() {
+                self.cages.insert(child, CageState { cwd: Cwd::Imfs(None), ..state })?;
+                self.note_cages();
+                return Ok(());
+            }
+        }
+        self.cages.insert(child, state)?;
+        self.note_cages();
         Ok(())
     }
 
     /// `cage` exec'd successfully: its cloexec fds close.
     pub fn cage_exec(&mut self, host: &mut dyn Host, cage: CageId) {
-        let _ = (host, cage);
+        let (fs, used) = (&mut self.fs, &mut self.fds_used);
+        host.fds().exec(cage, &mut |ofd| {
+            let _ = fs.close(ofd);
+            *used = used.saturating_sub(1);
+        });
     }
 
     /// `cage` exited: everything it held is released.
     pub fn cage_exit(&mut self, host: &mut dyn Host, cage: CageId) {
-        let _ = (host, cage);
+        let (fs, used) = (&mut self.fs, &mut self.fds_used);
+        host.fds().exit(cage, &mut |ofd| {
+            let _ = fs.close(ofd);
+            *used = used.saturating_sub(1);
+        });
+        if let Some(CageState { cwd: Cwd::Imfs(Some(dir)), .. }) = self.cages.remove(cage) {
+            let _ = self.fs.close(dir);
+        }
     }
+
+    // ---- helpers shared by the handlers ----
+
+    fn fresh_state(&self, h: &dyn Host) -> CageState {
+        let cwd = if h.mount_prefix().is_some() { Cwd::Host } else { Cwd::Imfs(None) };
+        CageState { cwd, umask: DEFAULT_UMASK }
+    }
+
+    /// The cage's cwd and umask (defaults for a cage the host never announced).
+    pub(crate) fn cage_state(&self, h: &dyn Host, cage: CageId) -> CageState {
+        self.cages.get(cage, self.fresh_state(h))
+    }
+
+    fn cage_state_mut(&mut self, h: &dyn Host, cage: CageId) -> Result<&mut CageState, Errno> {
+        let fresh = self.fresh_state(h);
+        self.cages.get_mut(cage, fresh)?;
+        self.note_cages();
+        self.cages.get_mut(cage, fresh)
+    }
+
+    fn note_cages(&mut self) {
+        self.cages_high = self.cages_high.max(self.cages.len() as u32);
+    }
+
+    /// Who is calling, and when.
+    fn ctx(&self, h: &mut dyn Host, cage: CageId) -> Ctx {
+        let (uid, gid) = h.creds(cage);
+        Ctx { now: h.now(), uid, gid }
+    }
+
+    /// The imfs description behind `fd`: EBADF when the cage has no such fd,
+    /// Continue when it is the host's.
+    fn ofd(&self, h: &mut dyn Host, cage: CageId, fd: u64) -> Result<OfdId, Stop> {
+        self.entry(h, cage, fd).map(|(ofd, _)| ofd)
+    }
+
+    fn entry(&self, h: &mut dyn Host, cage: CageId, fd: u64) -> Result<(OfdId, bool), Stop> {
+        match h.fds().get(cage, int(fd)) {
+            None => Err(Errno::EBADF.into()),
+            Some(FdEntry::Host) => Err(Stop::Continue),
+            Some(FdEntry::Imfs { ofd, cloexec }) => Ok((ofd, cloexec)),
+        }
+    }
+
+    /// Installs `ofd` at the lowest free fd >= `min`; on failure the
+    /// description is closed again.
+    fn install(&mut self, h: &mut dyn Host, cage: CageId, ofd: OfdId, min: i32, cloexec: bool) -> Result<i32, Errno> {
+        match h.fds().insert_lowest(cage, min, ofd, cloexec) {
+            Ok(fd) => {
+                self.fds_used += 1;
+                self.fds_high = self.fds_high.max(self.fds_used);
+                Ok(fd)
+            }
+            Err(e) => {
+                let _ = self.fs.close(ofd);
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops one fd's reference on `ofd`.
+    fn release(&mut self, ofd: OfdId) {
+        let _ = self.fs.close(ofd);
+        self.fds_used = self.fds_used.saturating_sub(1);
+    }
+}
+
+/// open flags of creat(2).
+const CREAT_FLAGS: u64 = (imfs_core::flags::O_CREAT | imfs_core::flags::O_WRONLY | imfs_core::flags::O_TRUNC) as u64;
+
+/// An `int` argument: the low 32 bits of the register, as the kernel reads it.
+pub(crate) fn int(a: u64) -> i32 {
+    a as u32 as i32
+}
+
+/// preadv2/pwritev2's offset: -1 means the file position.
+fn pos2(a: u64) -> Option<i64> {
+    let pos = a as i64;
+    (pos != -1).then_some(pos)
 }

@@ -9,6 +9,10 @@
 
 use imfs_core::{Errno, OfdId, Timespec};
 
+pub mod loopback;
+#[cfg(target_os = "linux")]
+pub mod native;
+
 /// A cage (Lind) or process (native host) id.
 pub type CageId = u64;
 
@@ -61,6 +65,19 @@ pub trait FdTable {
     fn exit(&mut self, cage: CageId, closed: &mut dyn FnMut(OfdId));
     /// Calls `f(fd, ofd)` for every imfs fd of the cage.
     fn imfs_fds(&self, cage: CageId, f: &mut dyn FnMut(i32, OfdId));
+    /// A new cage with no parent (the program the grate runs): its table is
+    /// created, with 0-2 the host's. EAGAIN past the cage limit. Tables that
+    /// create cages lazily may keep the default.
+    fn cage_start(&mut self, cage: CageId) -> Result<(), Errno> {
+        let _ = cage;
+        Ok(())
+    }
+    /// True when the cage has no free fd left, so open(2) can fail with
+    /// EMFILE before it creates anything, as Linux does.
+    fn is_full(&self, cage: CageId) -> bool {
+        let _ = cage;
+        false
+    }
 }
 
 /// What a host provides to the dispatch.
@@ -90,4 +107,21 @@ pub trait Host {
     }
     /// The cages' fd tables.
     fn fds(&mut self) -> &mut dyn FdTable;
+    /// Effective (uid, gid) of the cage: owner of what it creates and the
+    /// subject of permission checks. Defaults to the grate's own ids.
+    fn creds(&mut self, cage: CageId) -> (u32, u32) {
+        let _ = cage;
+        default_creds()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn default_creds() -> (u32, u32) {
+    // SAFETY: geteuid/getegid cannot fail and touch no memory.
+    unsafe { (libc::geteuid(), libc::getegid()) }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn default_creds() -> (u32, u32) {
+    (0, 0)
 }

@@ -1,0 +1,235 @@
+//! Attributes: stat, access, chmod, chown, utimens and truncate by path or
+//! by open description.
+
+use super::perm::{is_owner, may, MAY_WRITE};
+use super::Fs;
+use crate::config::MAX_FILE_SIZE;
+use crate::flags::*;
+use crate::{Ctx, Errno, OfdId, Result, Stat, Timespec};
+
+/// st_dev of every node.
+pub const DEV: u64 = 0x1994;
+/// tmpfs reports directory sizes in these units per entry ("." and ".." included).
+const BOGO_DIRENT_SIZE: u64 = 20;
+
+impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
+    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+{
+    pub(super) fn stat_node(&self, node: u32) -> Stat {
+        let n = self.nodes.at(node);
+        let (nlink, size) = if n.is_dir() {
+            let nlink = if self.is_unlinked(node) { 0 } else { n.subdirs.saturating_add(2) };
+            (nlink, (n.size + 2) * BOGO_DIRENT_SIZE)
+        } else {
+            (n.links, n.size)
+        };
+        Stat {
+            dev: DEV,
+            ino: node as u64 + 1,
+            mode: n.mode(),
+            nlink,
+            uid: n.uid,
+            gid: n.gid,
+            rdev: 0,
+            size,
+            blksize: CHUNK_SIZE as u32,
+            blocks: n.chunks as u64 * (CHUNK_SIZE as u64 / 512),
+            atime: n.atime,
+            mtime: n.mtime,
+            ctime: n.ctime,
+        }
+    }
+
+    pub fn fstat(&self, ofd: OfdId) -> Result<Stat> {
+        Ok(self.stat_node(self.ofd(ofd)?.node))
+    }
+
+    /// stat/lstat/fstatat: `follow` = false stats a final symlink itself.
+    pub fn stat(&self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], follow: bool) -> Result<Stat> {
+        Ok(self.stat_node(self.lookup_path(ctx, dir, path, follow)?))
+    }
+
+    /// access/faccessat: `mode` is F_OK or R_OK|W_OK|X_OK.
+    pub fn access(&self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], mode: u32, follow: bool) -> Result<()> {
+        if mode & !(R_OK | W_OK | X_OK) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let node = self.lookup_path(ctx, dir, path, follow)?;
+        if mode == F_OK {
+            return Ok(());
+        }
+        may(ctx, self.nodes.at(node), mode)
+    }
+
+    // ---- truncate ----
+
+    /// Truncates regular file `node` to `len` (checked), stamping it if the size changed.
+    fn truncate_node(&mut self, ctx: &Ctx, node: u32, len: i64) -> Result<()> {
+        let len = u64::try_from(len).map_err(|_| Errno::EINVAL)?;
+        if len > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        if self.nodes.at(node).size != len {
+            self.set_len(node, len);
+            self.nodes.at_mut(node).touch_modified(ctx.now);
+        }
+        Ok(())
+    }
+
+    pub fn truncate(&mut self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], len: i64) -> Result<()> {
+        if len < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let node = self.lookup_path(ctx, dir, path, true)?;
+        let n = self.nodes.at(node);
+        if n.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        if !n.is_reg() {
+            return Err(Errno::EINVAL);
+        }
+        may(ctx, n, MAY_WRITE)?;
+        self.truncate_node(ctx, node, len)
+    }
+
+    pub fn ftruncate(&mut self, ctx: &Ctx, ofd: OfdId, len: i64) -> Result<()> {
+        if len < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let o = self.io_ofd(ofd)?;
+        let node = o.node;
+        if !o.writable() || !self.nodes.at(node).is_reg() {
+            return Err(Errno::EINVAL);
+        }
+        self.truncate_node(ctx, node, len)
+    }
+
+    // ---- chmod ----
+
+    fn chmod_node(&mut self, ctx: &Ctx, node: u32, mode: u32) -> Result<()> {
+        let n = self.nodes.at(node);
+        Self::may_chmod(ctx, n)?;
+        let mut perm = mode & S_IALLUGO;
+        // Linux drops setgid when a non-root caller is not in the file's group.
+        if ctx.uid != 0 && ctx.gid != n.gid {
+            perm &= !S_ISGID;
+        }
+        let n = self.nodes.at_mut(node);
+        n.set_perm(perm);
+        n.ctime = ctx.now;
+        Ok(())
+    }
+
+    pub fn fchmod(&mut self, ctx: &Ctx, ofd: OfdId, mode: u32) -> Result<()> {
+        let node = self.io_ofd(ofd)?.node;
+        self.chmod_node(ctx, node, mode)
+    }
+
+    pub fn chmod(&mut self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], mode: u32, follow: bool) -> Result<()> {
+        let node = self.lookup_path(ctx, dir, path, follow)?;
+        if self.nodes.at(node).is_symlink() {
+            // Linux cannot chmod a symlink itself (fchmodat AT_SYMLINK_NOFOLLOW).
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.chmod_node(ctx, node, mode)
+    }
+
+    // ---- chown ----
+
+    fn chown_node(&mut self, ctx: &Ctx, node: u32, uid: u32, gid: u32) -> Result<()> {
+        let n = self.nodes.at(node);
+        if ctx.uid != 0 {
+            let uid_ok = uid == u32::MAX || (uid == n.uid && ctx.uid == n.uid);
+            let gid_ok = gid == u32::MAX || (ctx.uid == n.uid && (gid == n.gid || gid == ctx.gid));
+            if !uid_ok || !gid_ok {
+                return Err(Errno::EPERM);
+            }
+        }
+        let n = self.nodes.at_mut(node);
+        if uid != u32::MAX {
+            n.uid = uid;
+        }
+        if gid != u32::MAX {
+            n.gid = gid;
+        }
+        // As Linux: a chown of a non-directory drops setuid, and setgid when
+        // it means "execute as group" (group x bit set).
+        if !n.is_dir() && !n.is_symlink() {
+            let mut perm = n.perm() & !S_ISUID;
+            if perm & 0o010 != 0 {
+                perm &= !S_ISGID;
+            }
+            n.set_perm(perm);
+        }
+        n.ctime = ctx.now;
+        Ok(())
+    }
+
+    /// `u32::MAX` leaves that id unchanged, as -1 does for chown(2).
+    pub fn fchown(&mut self, ctx: &Ctx, ofd: OfdId, uid: u32, gid: u32) -> Result<()> {
+        let node = self.io_ofd(ofd)?.node;
+        self.chown_node(ctx, node, uid, gid)
+    }
+
+    /// `u32::MAX` leaves that id unchanged.
+    pub fn chown(&mut self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], uid: u32, gid: u32, follow: bool) -> Result<()> {
+        let node = self.lookup_path(ctx, dir, path, follow)?;
+        self.chown_node(ctx, node, uid, gid)
+    }
+
+    // ---- utimens ----
+
+    /// Validates utimensat times; `None` when both are UTIME_OMIT, which
+    /// Linux answers with success before even looking the file up.
+    fn utimens_times(times: Option<[Timespec; 2]>) -> Result<Option<[Timespec; 2]>> {
+        let times = times.unwrap_or([Timespec { sec: 0, nsec: UTIME_NOW }; 2]);
+        for t in &times {
+            if t.nsec != UTIME_NOW && t.nsec != UTIME_OMIT && !(0..1_000_000_000).contains(&t.nsec) {
+                return Err(Errno::EINVAL);
+            }
+        }
+        Ok(if times.iter().all(|t| t.nsec == UTIME_OMIT) { None } else { Some(times) })
+    }
+
+    fn utimens_node(&mut self, ctx: &Ctx, node: u32, times: [Timespec; 2]) -> Result<()> {
+        let n = self.nodes.at(node);
+        let explicit = times.iter().any(|t| t.nsec != UTIME_NOW && t.nsec != UTIME_OMIT);
+        if !is_owner(ctx, n) {
+            if explicit {
+                return Err(Errno::EPERM);
+            }
+            may(ctx, n, MAY_WRITE)?;
+        }
+        let pick = |t: Timespec, old: Timespec| match t.nsec {
+            UTIME_NOW => ctx.now,
+            UTIME_OMIT => old,
+            _ => t,
+        };
+        let n = self.nodes.at_mut(node);
+        n.atime = pick(times[0], n.atime);
+        n.mtime = pick(times[1], n.mtime);
+        n.ctime = ctx.now;
+        Ok(())
+    }
+
+    /// futimens: `None` sets both to now; UTIME_NOW/UTIME_OMIT in nsec as utimensat(2).
+    pub fn futimens(&mut self, ctx: &Ctx, ofd: OfdId, times: Option<[Timespec; 2]>) -> Result<()> {
+        let Some(times) = Self::utimens_times(times)? else { return Ok(()) };
+        let node = self.io_ofd(ofd)?.node;
+        self.utimens_node(ctx, node, times)
+    }
+
+    /// utimensat: `None` sets both to now; UTIME_NOW/UTIME_OMIT as utimensat(2).
+    pub fn utimens(
+        &mut self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        times: Option<[Timespec; 2]>,
+        follow: bool,
+    ) -> Result<()> {
+        let Some(times) = Self::utimens_times(times)? else { return Ok(()) };
+        let node = self.lookup_path(ctx, dir, path, follow)?;
+        self.utimens_node(ctx, node, times)
+    }
+}

@@ -1,0 +1,161 @@
+//! File I/O through open descriptions: read, write, pread, pwrite, lseek.
+
+use super::Fs;
+use crate::config::MAX_FILE_SIZE;
+use crate::flags::*;
+use crate::{Ctx, Errno, OfdId, Result, Timespec};
+
+/// A day in seconds: relatime refreshes an atime at least this old.
+const RELATIME_WINDOW: i64 = 24 * 60 * 60;
+
+impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
+    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+{
+    /// The node of a description open for reading; EBADF otherwise, EISDIR on a directory.
+    fn readable_node(&self, ofd: OfdId) -> Result<(u32, u32)> {
+        let o = self.io_ofd(ofd)?;
+        if !o.readable() {
+            return Err(Errno::EBADF);
+        }
+        if self.nodes.at(o.node).is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        Ok((o.node, o.flags))
+    }
+
+    fn writable_node(&self, ofd: OfdId) -> Result<(u32, u32)> {
+        let o = self.io_ofd(ofd)?;
+        if !o.writable() {
+            return Err(Errno::EBADF);
+        }
+        Ok((o.node, o.flags))
+    }
+
+    /// Reads from `node` at `off`, clamped to its size.
+    fn read_at(&mut self, now: Timespec, node: u32, flags: u32, off: u64, buf: &mut [u8]) -> usize {
+        let n = self.nodes.at(node);
+        if off >= n.size || buf.is_empty() {
+            return 0;
+        }
+        let len = (buf.len() as u64).min(n.size - off) as usize;
+        self.data.read(node, off, &mut buf[..len]);
+        // relatime, as tmpfs mounts by default.
+        let n = self.nodes.at_mut(node);
+        if flags & O_NOATIME == 0
+            && (n.atime <= n.mtime || n.atime <= n.ctime || now.sec.saturating_sub(n.atime.sec) >= RELATIME_WINDOW)
+        {
+            n.atime = now;
+        }
+        len
+    }
+
+    /// Writes `buf` to `node` at `off`: short at MAX_FILE_SIZE or when the
+    /// chunk pool runs out part-way; the size grows only by what was written.
+    fn write_at(&mut self, ctx: &Ctx, node: u32, off: u64, buf: &[u8]) -> Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if off >= MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        let room = MAX_FILE_SIZE - off;
+        let len = (buf.len() as u64).min(room) as usize;
+        let written = self.data.write(node, off, &buf[..len])?;
+        let n = self.nodes.at_mut(node);
+        n.chunks = n.chunks.saturating_add(written.new_chunks);
+        n.size = n.size.max(off + written.bytes as u64);
+        n.touch_modified(ctx.now);
+        // Writing drops setuid (and group-executable setgid) unless root writes.
+        if ctx.uid != 0 {
+            let mut perm = n.perm() & !S_ISUID;
+            if perm & 0o010 != 0 {
+                perm &= !S_ISGID;
+            }
+            n.set_perm(perm);
+        }
+        Ok(written.bytes)
+    }
+
+    pub fn read(&mut self, ctx: &Ctx, ofd: OfdId, buf: &mut [u8]) -> Result<usize> {
+        let (node, flags) = self.readable_node(ofd)?;
+        let off = self.ofd(ofd)?.pos;
+        let n = self.read_at(ctx.now, node, flags, off, buf);
+        self.ofd_mut(ofd)?.pos = off + n as u64;
+        Ok(n)
+    }
+
+    pub fn write(&mut self, ctx: &Ctx, ofd: OfdId, buf: &[u8]) -> Result<usize> {
+        let (node, flags) = self.writable_node(ofd)?;
+        let off = if flags & O_APPEND != 0 { self.nodes.at(node).size } else { self.ofd(ofd)?.pos };
+        let n = self.write_at(ctx, node, off, buf)?;
+        self.ofd_mut(ofd)?.pos = off + n as u64;
+        Ok(n)
+    }
+
+    pub fn pread(&mut self, ctx: &Ctx, ofd: OfdId, buf: &mut [u8], off: u64) -> Result<usize> {
+        let (node, flags) = self.readable_node(ofd)?;
+        if off > i64::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
+        Ok(self.read_at(ctx.now, node, flags, off, buf))
+    }
+
+    /// pwrite(2), including Linux's quirk that O_APPEND makes it append.
+    pub fn pwrite(&mut self, ctx: &Ctx, ofd: OfdId, buf: &[u8], off: u64) -> Result<usize> {
+        let (node, flags) = self.writable_node(ofd)?;
+        if off > i64::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
+        let off = if flags & O_APPEND != 0 { self.nodes.at(node).size } else { off };
+        self.write_at(ctx, node, off, buf)
+    }
+
+    /// lseek(2) with SEEK_SET/CUR/END/DATA/HOLE; on a directory it moves the readdir cookie.
+    pub fn lseek(&mut self, ofd: OfdId, off: i64, whence: u32) -> Result<u64> {
+        let o = self.io_ofd(ofd)?;
+        let node = self.nodes.at(o.node);
+        let pos = o.pos;
+        let new = if node.is_dir() {
+            // As tmpfs: only SET and CUR, any non-negative cookie.
+            let base = match whence {
+                SEEK_SET => 0,
+                SEEK_CUR => pos,
+                _ => return Err(Errno::EINVAL),
+            };
+            offset(base, off).ok_or(Errno::EINVAL)?
+        } else {
+            let size = node.size;
+            let new = match whence {
+                SEEK_SET => offset(0, off),
+                SEEK_CUR => offset(pos, off),
+                SEEK_END => offset(size, off),
+                SEEK_DATA | SEEK_HOLE => {
+                    let from = u64::try_from(off).map_err(|_| Errno::ENXIO)?;
+                    if from >= size {
+                        return Err(Errno::ENXIO);
+                    }
+                    let node = o.node;
+                    Some(if whence == SEEK_DATA {
+                        self.data.seek_data(node, from, size).ok_or(Errno::ENXIO)?
+                    } else {
+                        self.data.seek_hole(node, from, size)
+                    })
+                }
+                _ => return Err(Errno::EINVAL),
+            };
+            new.filter(|&n| n <= MAX_FILE_SIZE).ok_or(Errno::EINVAL)?
+        };
+        let o = self.ofd_mut(ofd)?;
+        if o.pos != new {
+            o.pos = new;
+            o.cursor = super::pool::Link::NONE;
+        }
+        Ok(new)
+    }
+}
+
+/// `base + off` as a non-negative file offset (i64 range), or None.
+fn offset(base: u64, off: i64) -> Option<u64> {
+    let base = i64::try_from(base).ok()?;
+    u64::try_from(base.checked_add(off)?).ok()
+}

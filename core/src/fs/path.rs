@@ -1,0 +1,174 @@
+//! Path resolution: components from a base directory, `.` and `..`,
+//! repeated and trailing slashes, symlinks up to SYMLINK_DEPTH, and the
+//! name length limits, with Linux's errno for each.
+//!
+//! Symlinks are expanded in one PATH_MAX buffer holding the still unresolved
+//! path right-aligned: a target is copied in front of what follows it, so
+//! nothing recurses and nothing allocates.
+
+use super::node::ROOT;
+use super::perm::{may, MAY_EXEC};
+use super::Fs;
+use crate::config::{NAME_MAX, PATH_MAX, SYMLINK_DEPTH};
+use crate::{Ctx, Errno, OfdId, Result};
+
+/// A name of one directory entry.
+pub(crate) type Name = heapless::Vec<u8, NAME_MAX>;
+
+/// What the last component of a path is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Last {
+    /// The path is only slashes.
+    Root,
+    Dot,
+    DotDot,
+    /// An ordinary name (`Resolved::name`).
+    Name,
+}
+
+/// A resolved path: the directory holding its last component and what that
+/// component names, if anything.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    pub dir: u32,
+    pub last: Last,
+    pub name: Name,
+    /// The path ended in a slash.
+    pub slash: bool,
+    pub node: Option<u32>,
+    /// The entry naming `node` when `last` is `Name`.
+    pub dirent: Option<u32>,
+}
+
+impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
+    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+{
+    /// The directory a relative path starts from.
+    fn base_dir(&self, at: Option<OfdId>) -> Result<u32> {
+        match at {
+            None => Ok(ROOT),
+            Some(id) => {
+                let node = self.ofd(id)?.node;
+                if self.nodes.at(node).is_dir() {
+                    Ok(node)
+                } else {
+                    Err(Errno::ENOTDIR)
+                }
+            }
+        }
+    }
+
+    /// Resolves `path` from `at`. A final symlink is followed when `follow`,
+    /// or when the path ends in a slash and `slash_follows` (lookups do that,
+    /// create and remove operations do not).
+    pub(super) fn resolve(
+        &self,
+        ctx: &Ctx,
+        at: Option<OfdId>,
+        path: &[u8],
+        follow: bool,
+        slash_follows: bool,
+    ) -> Result<Resolved> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        if path.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if path.contains(&0) {
+            return Err(Errno::EINVAL);
+        }
+        // An absolute path ignores the base entirely, even a bad one, as Linux does.
+        let mut cur = if path[0] == b'/' { ROOT } else { self.base_dir(at)? };
+        let mut buf: Option<[u8; PATH_MAX]> = None;
+        let mut pos = 0usize;
+        let mut links = 0usize;
+        loop {
+            let src: &[u8] = match &buf {
+                Some(b) => b,
+                None => path,
+            };
+            let mut rest = src.get(pos..).unwrap_or(&[]);
+            // Slashes only lead a path at its start or a symlink target's.
+            let lead = rest.iter().take_while(|&&b| b == b'/').count();
+            if lead > 0 {
+                cur = ROOT;
+                rest = &rest[lead..];
+                pos += lead;
+            }
+            if rest.is_empty() {
+                return Ok(Resolved {
+                    dir: ROOT,
+                    last: Last::Root,
+                    name: Name::new(),
+                    slash: true,
+                    node: Some(ROOT),
+                    dirent: None,
+                });
+            }
+            let comp_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+            let comp = &rest[..comp_len];
+            let tail = &rest[comp_len..];
+            let slashes = tail.iter().take_while(|&&b| b == b'/').count();
+            let is_last = slashes == tail.len();
+
+            let dir = self.nodes.at(cur);
+            if !dir.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            may(ctx, dir, MAY_EXEC)?;
+            if comp.len() > NAME_MAX {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            let (last, node, dirent) = match comp {
+                b"." => (Last::Dot, Some(cur), None),
+                b".." => (Last::DotDot, Some(dir.parent), None),
+                _ => {
+                    let d = self.lookup(cur, comp);
+                    (Last::Name, d.map(|d| self.dirents.at(d).node), d)
+                }
+            };
+            let is_link = node.is_some_and(|n| self.nodes.at(n).is_symlink());
+            let follow_this = !is_last || follow || (slashes > 0 && slash_follows);
+            if is_link && follow_this {
+                links += 1;
+                if links > SYMLINK_DEPTH {
+                    return Err(Errno::ELOOP);
+                }
+                let link = node.unwrap_or(ROOT);
+                let target_len = self.nodes.at(link).size as usize;
+                let after = pos + comp_len;
+                let after_len = src.len() - after;
+                let start = PATH_MAX
+                    .checked_sub(after_len + target_len)
+                    .filter(|&s| s >= 1)
+                    .ok_or(Errno::ENAMETOOLONG)?;
+                if buf.is_none() {
+                    let mut b = [0u8; PATH_MAX];
+                    b[PATH_MAX - after_len..].copy_from_slice(&path[after..]);
+                    buf = Some(b);
+                }
+                let b = buf.as_mut().ok_or(Errno::EIO)?;
+                self.data.read(link, 0, &mut b[start..start + target_len]);
+                pos = start;
+                continue;
+            }
+            if is_last {
+                let name = if last == Last::Name { Name::from_slice(comp).unwrap_or_default() } else { Name::new() };
+                return Ok(Resolved { dir: cur, last, name, slash: slashes > 0, node, dirent });
+            }
+            cur = node.ok_or(Errno::ENOENT)?;
+            pos += comp_len + slashes;
+        }
+    }
+
+    /// The node `path` names (ENOENT if none); a trailing slash demands a directory.
+    pub(super) fn lookup_path(&self, ctx: &Ctx, at: Option<OfdId>, path: &[u8], follow: bool) -> Result<u32> {
+        let r = self.resolve(ctx, at, path, follow, true)?;
+        let node = r.node.ok_or(Errno::ENOENT)?;
+        if r.slash && !self.nodes.at(node).is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(node)
+    }
+}

@@ -1,0 +1,321 @@
+//! Open, read, write, stat, mkdir, readdir, unlink: the everyday paths.
+
+#[macro_use]
+mod fs_util;
+use fs_util::*;
+
+#[test]
+fn zeroed_memory_is_a_fresh_fs_with_root() {
+    // new() must be all-zero bytes: check a zeroed allocation behaves the same.
+    let f: Box<T> = unsafe { Box::<T>::new_zeroed().assume_init() };
+    ok!(f, f.check());
+    let st = ok!(f, f.stat(&root(), None, b"/", true));
+    assert_eq!(st.mode, S_IFDIR | 0o755);
+    assert_eq!((st.uid, st.gid, st.nlink, st.ino), (0, 0, 2, 1));
+    assert_eq!(st.mtime, ts(0));
+    let bytes = unsafe {
+        let v = T::new();
+        core::slice::from_raw_parts(&v as *const T as *const u8, core::mem::size_of::<T>()).to_vec()
+    };
+    assert!(bytes.iter().all(|&b| b == 0), "Fs::new() is not all zero");
+}
+
+#[test]
+fn create_write_read_stat() {
+    let mut f = fs();
+    let c = at(5);
+    let fd = ok!(f, f.open(&c, None, b"/hello", O_CREAT | O_RDWR, 0o640));
+    assert_eq!(ok!(f, f.write(&c, fd, b"hello world")), 11);
+    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_SET)), 0);
+    let mut buf = [0u8; 32];
+    assert_eq!(ok!(f, f.read(&c, fd, &mut buf)), 11);
+    assert_eq!(&buf[..11], b"hello world");
+    assert_eq!(ok!(f, f.read(&c, fd, &mut buf)), 0);
+    let st = ok!(f, f.fstat(fd));
+    assert_eq!(st.mode, S_IFREG | 0o640);
+    assert_eq!((st.size, st.nlink, st.blksize, st.blocks), (11, 1, 512, 1));
+    assert_eq!((st.atime, st.mtime, st.ctime), (ts(5), ts(5), ts(5)));
+    assert_eq!(st, ok!(f, f.stat(&c, None, b"hello", true)));
+    ok!(f, f.close(fd));
+    assert_eq!(get(&mut f, b"/hello"), b"hello world");
+}
+
+#[test]
+fn pread_pwrite_and_holes() {
+    let mut f = fs();
+    let c = root();
+    let fd = ok!(f, f.open(&c, None, b"f", O_CREAT | O_RDWR, 0o644));
+    assert_eq!(ok!(f, f.pwrite(&c, fd, b"xyz", 2000)), 3);
+    let st = ok!(f, f.fstat(fd));
+    assert_eq!(st.size, 2003);
+    assert_eq!(st.blocks, 1, "the hole before offset 1536 takes no chunk");
+    let mut buf = [1u8; 2003];
+    assert_eq!(ok!(f, f.pread(&c, fd, &mut buf, 0)), 2003);
+    assert!(buf[..2000].iter().all(|&b| b == 0));
+    assert_eq!(&buf[2000..], b"xyz");
+    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_CUR)), 0, "pwrite leaves the position alone");
+    assert_eq!(ok!(f, f.pread(&c, fd, &mut buf, 5000)), 0);
+    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_DATA)), 1536);
+    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_HOLE)), 0);
+    assert_eq!(ok!(f, f.lseek(fd, 1600, SEEK_HOLE)), 2003);
+    err!(f, f.lseek(fd, 2003, SEEK_DATA), ENXIO);
+    err!(f, f.lseek(fd, 2003, SEEK_HOLE), ENXIO);
+    err!(f, f.lseek(fd, -1, SEEK_DATA), ENXIO);
+    err!(f, f.lseek(fd, -1, SEEK_SET), EINVAL);
+    err!(f, f.lseek(fd, -2004, SEEK_END), EINVAL);
+    err!(f, f.lseek(fd, 0, 7), EINVAL);
+    assert_eq!(ok!(f, f.lseek(fd, 10, SEEK_END)), 2013);
+    assert_eq!(ok!(f, f.lseek(fd, -3, SEEK_CUR)), 2010);
+}
+
+#[test]
+fn append_mode_and_pwrite_quirk() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"log", b"ab");
+    let fd = ok!(f, f.open(&c, None, b"log", O_WRONLY | O_APPEND, 0));
+    ok!(f, f.write(&c, fd, b"cd"));
+    ok!(f, f.pwrite(&c, fd, b"ef", 0));
+    assert_eq!(get(&mut f, b"log"), b"abcdef");
+    assert_eq!(ok!(f, f.status_flags(fd)), O_WRONLY | O_APPEND | O_LARGEFILE);
+    ok!(f, f.set_status_flags(fd, O_RDWR | O_NONBLOCK | O_TRUNC));
+    assert_eq!(ok!(f, f.status_flags(fd)), O_WRONLY | O_NONBLOCK | O_LARGEFILE);
+    ok!(f, f.write(&c, fd, b"Z"));
+    assert_eq!(get(&mut f, b"log"), b"abcdZf", "without O_APPEND writes go to the position");
+}
+
+#[test]
+fn open_flags_errors() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"file", b"data");
+    ok!(f, f.mkdir(&c, None, b"dir", 0o755));
+    err!(f, f.open(&c, None, b"nope", O_RDONLY, 0), ENOENT);
+    err!(f, f.open(&c, None, b"", O_RDONLY, 0), ENOENT);
+    err!(f, f.open(&c, None, b"file", O_CREAT | O_EXCL | O_WRONLY, 0o644), EEXIST);
+    err!(f, f.open(&c, None, b"dir", O_WRONLY, 0), EISDIR);
+    err!(f, f.open(&c, None, b"dir", O_RDWR, 0), EISDIR);
+    err!(f, f.open(&c, None, b"dir", O_RDONLY | O_TRUNC, 0), EISDIR);
+    err!(f, f.open(&c, None, b"dir", 3, 0), EISDIR);
+    err!(f, f.open(&c, None, b"dir", O_CREAT | O_RDONLY, 0o644), EISDIR);
+    err!(f, f.open(&c, None, b"file", O_RDONLY | O_DIRECTORY, 0), ENOTDIR);
+    err!(f, f.open(&c, None, b"file/", O_RDONLY, 0), ENOTDIR);
+    err!(f, f.open(&c, None, b"new/", O_CREAT | O_WRONLY, 0o644), EISDIR);
+    err!(f, f.open(&c, None, b"file/", O_CREAT | O_WRONLY, 0o644), EISDIR);
+    err!(f, f.open(&c, None, b".", O_CREAT | O_RDONLY, 0o644), EISDIR);
+    err!(f, f.open(&c, None, b".", O_CREAT | O_EXCL | O_RDONLY, 0o644), EEXIST);
+    err!(f, f.open(&c, None, b"/", O_CREAT | O_RDONLY, 0o644), EISDIR);
+    err!(f, f.open(&c, None, b"x", O_CREAT | O_DIRECTORY | O_RDONLY, 0o644), EINVAL);
+    // O_ACCMODE == 3 opens (Linux), but neither reads nor writes.
+    let fd = ok!(f, f.open(&c, None, b"file", 3, 0));
+    err!(f, f.read(&c, fd, &mut [0u8; 4]), EBADF);
+    err!(f, f.write(&c, fd, b"x"), EBADF);
+    ok!(f, f.close(fd));
+    let d = ok!(f, f.open(&c, None, b"dir/", O_RDONLY, 0));
+    err!(f, f.read(&c, d, &mut [0u8; 4]), EISDIR);
+    err!(f, f.write(&c, d, b"x"), EBADF);
+    ok!(f, f.close(d));
+    let w = ok!(f, f.open(&c, None, b"file", O_WRONLY, 0));
+    err!(f, f.read(&c, w, &mut [0u8; 4]), EBADF);
+    ok!(f, f.close(w));
+    let r = ok!(f, f.open(&c, None, b"file", O_RDONLY, 0));
+    err!(f, f.write(&c, r, b"x"), EBADF);
+    ok!(f, f.close(r));
+}
+
+#[test]
+fn o_trunc_truncates_even_read_only() {
+    let mut f = fs();
+    let c = at(7);
+    put(&mut f, b"t", b"0123456789");
+    let fd = ok!(f, f.open(&c, None, b"t", O_RDONLY | O_TRUNC, 0));
+    let st = ok!(f, f.fstat(fd));
+    assert_eq!((st.size, st.blocks, st.mtime), (0, 0, ts(7)));
+    ok!(f, f.close(fd));
+    assert_eq!(f.usage().chunks.used, 0);
+}
+
+#[test]
+fn o_path_descriptions() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"file", b"abc");
+    ok!(f, f.symlink(&c, b"file", None, b"link"));
+    let p = ok!(f, f.open(&c, None, b"file", O_PATH, 0));
+    assert_eq!(ok!(f, f.status_flags(p)), O_PATH);
+    assert_eq!(ok!(f, f.fstat(p)).size, 3);
+    err!(f, f.read(&c, p, &mut [0u8; 2]), EBADF);
+    err!(f, f.write(&c, p, b"x"), EBADF);
+    err!(f, f.lseek(p, 0, SEEK_SET), EBADF);
+    err!(f, f.ftruncate(&c, p, 0), EBADF);
+    err!(f, f.fchmod(&c, p, 0o600), EBADF);
+    err!(f, f.fchown(&c, p, 1, 1), EBADF);
+    err!(f, f.fsync(p), EBADF);
+    err!(f, f.set_status_flags(p, O_APPEND), EBADF);
+    ok!(f, f.close(p));
+    // O_PATH|O_NOFOLLOW opens the symlink itself; without O_PATH it is ELOOP.
+    let l = ok!(f, f.open(&c, None, b"link", O_PATH | O_NOFOLLOW, 0));
+    assert_eq!(ok!(f, f.fstat(l)).mode & S_IFMT, S_IFLNK);
+    ok!(f, f.close(l));
+    err!(f, f.open(&c, None, b"link", O_RDONLY | O_NOFOLLOW, 0), ELOOP);
+    err!(f, f.open(&c, None, b"file", O_PATH | O_DIRECTORY, 0), ENOTDIR);
+}
+
+#[test]
+fn mkdir_stat_nlink_and_sizes() {
+    let mut f = fs();
+    let c = at(3);
+    ok!(f, f.mkdir(&c, None, b"/a", 0o750));
+    ok!(f, f.mkdir(&c, None, b"/a/b/", 0o755));
+    put(&mut f, b"/a/file", b"");
+    let a = ok!(f, f.stat(&c, None, b"/a", true));
+    assert_eq!(a.mode, S_IFDIR | 0o750);
+    assert_eq!(a.nlink, 3, "2 + one subdirectory");
+    assert_eq!(a.size, 80, "tmpfs: 20 per entry plus 40");
+    let r = ok!(f, f.stat(&c, None, b"/", true));
+    assert_eq!((r.nlink, r.mtime), (3, ts(3)));
+    err!(f, f.mkdir(&c, None, b"/a", 0o755), EEXIST);
+    err!(f, f.mkdir(&c, None, b"/a/file", 0o755), EEXIST);
+    err!(f, f.mkdir(&c, None, b"/a/file/x", 0o755), ENOTDIR);
+    err!(f, f.mkdir(&c, None, b"/nope/x", 0o755), ENOENT);
+    err!(f, f.mkdir(&c, None, b".", 0o755), EEXIST);
+    err!(f, f.mkdir(&c, None, b"/", 0o755), EEXIST);
+    err!(f, f.mkdir(&c, None, b"", 0o755), ENOENT);
+    // mkdir keeps only permission and sticky bits.
+    ok!(f, f.mkdir(&c, None, b"/s", 0o7777));
+    assert_eq!(ok!(f, f.stat(&c, None, b"/s", true)).mode, S_IFDIR | 0o1777);
+}
+
+#[test]
+fn unlink_and_open_unlinked_file() {
+    let mut f = fs();
+    let c = at(9);
+    put(&mut f, b"/f", b"keep me");
+    let fd = ok!(f, f.open(&c, None, b"/f", O_RDWR, 0));
+    ok!(f, f.unlink(&c, None, b"/f"));
+    err!(f, f.stat(&c, None, b"/f", true), ENOENT);
+    let st = ok!(f, f.fstat(fd));
+    assert_eq!(st.nlink, 0);
+    let mut buf = [0u8; 7];
+    assert_eq!(ok!(f, f.read(&c, fd, &mut buf)), 7);
+    assert_eq!(&buf, b"keep me");
+    assert_eq!(f.usage().chunks.used, 1, "data lives until the last close");
+    assert_eq!(f.usage().nodes.used, 2);
+    ok!(f, f.close(fd));
+    assert_eq!(f.usage().chunks.used, 0);
+    assert_eq!(f.usage().nodes.used, 1);
+    err!(f, f.close(fd), EBADF);
+    ok!(f, f.mkdir(&c, None, b"/d", 0o755));
+    err!(f, f.unlink(&c, None, b"/d"), EISDIR);
+    err!(f, f.unlink(&c, None, b"/d/"), EISDIR);
+    err!(f, f.unlink(&c, None, b"/nope"), ENOENT);
+    err!(f, f.unlink(&c, None, b"/nope/"), ENOENT);
+    err!(f, f.unlink(&c, None, b"."), EISDIR);
+    err!(f, f.unlink(&c, None, b"/"), EISDIR);
+    put(&mut f, b"/g", b"");
+    err!(f, f.unlink(&c, None, b"/g/"), ENOTDIR);
+    ok!(f, f.unlink(&c, None, b"/g"));
+    assert_eq!(ok!(f, f.stat(&c, None, b"/", true)).mtime, ts(9));
+}
+
+#[test]
+fn ofd_refcounts() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"f", b"x");
+    let fd = ok!(f, f.open(&c, None, b"f", O_RDONLY, 0));
+    ok!(f, f.ofd_ref(fd));
+    ok!(f, f.unlink(&c, None, b"f"));
+    ok!(f, f.close(fd));
+    assert_eq!(ok!(f, f.fstat(fd)).size, 1, "one reference left");
+    ok!(f, f.close(fd));
+    err!(f, f.fstat(fd), EBADF);
+    err!(f, f.ofd_ref(fd), EBADF);
+    assert_eq!(f.usage().nodes.used, 1);
+}
+
+#[test]
+fn forged_and_stale_ofd_ids_are_ebadf() {
+    let mut f = fs();
+    let c = root();
+    for raw in [0u64, 1, 7, 8, 1 << 20, u32::MAX as u64, u64::MAX] {
+        let id = OfdId::from_raw(raw);
+        err!(f, f.fstat(id), EBADF);
+        err!(f, f.read(&c, id, &mut [0u8; 1]), EBADF);
+        err!(f, f.write(&c, id, b"x"), EBADF);
+        err!(f, f.close(id), EBADF);
+        err!(f, f.readdir(id, &mut |_| true), EBADF);
+        err!(f, f.path_of(id, &mut [0u8; 8]), EBADF);
+        err!(f, f.stat(&c, Some(id), b"x", true), EBADF);
+    }
+    let a = ok!(f, f.open(&c, None, b"/", O_RDONLY, 0));
+    ok!(f, f.close(a));
+    let b = ok!(f, f.open(&c, None, b"/", O_RDONLY, 0));
+    assert_eq!(a.raw() & 0xfffff, b.raw() & 0xfffff, "slot reused");
+    err!(f, f.fstat(a), EBADF);
+    ok!(f, f.fstat(b));
+    // An absolute path ignores the base, even a bad one.
+    ok!(f, f.stat(&c, Some(a), b"/", true));
+}
+
+#[test]
+fn readdir_lists_dot_dotdot_and_entries() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/d", 0o755));
+    put(&mut f, b"/d/one", b"");
+    ok!(f, f.mkdir(&c, None, b"/d/two", 0o755));
+    ok!(f, f.symlink(&c, b"one", None, b"/d/three"));
+    let fd = ok!(f, f.open(&c, None, b"/d", O_RDONLY | O_DIRECTORY, 0));
+    let d_ino = ok!(f, f.fstat(fd)).ino;
+    let mut got = Vec::new();
+    ok!(f, f.readdir(fd, &mut |e| {
+        got.push((e.name.to_vec(), e.kind, e.ino, e.next));
+        true
+    }));
+    let listed: Vec<&[u8]> = got.iter().map(|g| g.0.as_slice()).collect();
+    assert_eq!(listed, [&b"."[..], b"..", b"one", b"two", b"three"]);
+    assert_eq!(got[0].2, d_ino);
+    assert_eq!(got[1].2, 1, "root ino");
+    assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), [DT_DIR, DT_DIR, DT_REG, DT_DIR, DT_LNK]);
+    assert_eq!(got[2].2, ok!(f, f.stat(&c, None, b"/d/one", false)).ino);
+    assert!(names(&mut f, fd).is_empty(), "at the end");
+    // Seeking back to a cookie resumes right after that entry.
+    ok!(f, f.lseek(fd, got[2].3 as i64, SEEK_SET));
+    assert_eq!(names(&mut f, fd), [b"two".to_vec(), b"three".to_vec()]);
+    ok!(f, f.lseek(fd, 0, SEEK_SET));
+    assert_eq!(names(&mut f, fd).len(), 5);
+    err!(f, f.lseek(fd, 0, SEEK_END), EINVAL);
+    err!(f, f.lseek(fd, -1, SEEK_SET), EINVAL);
+    let file = ok!(f, f.open(&c, None, b"/d/one", O_RDONLY, 0));
+    err!(f, f.readdir(file, &mut |_| true), ENOTDIR);
+}
+
+#[test]
+fn readdir_stops_when_emit_refuses() {
+    let mut f = fs();
+    let c = root();
+    for n in [&b"a"[..], b"b", b"c"] {
+        let mut p = b"/".to_vec();
+        p.extend_from_slice(n);
+        put(&mut f, &p, b"");
+    }
+    let fd = ok!(f, f.open(&c, None, b"/", O_RDONLY, 0));
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        // Take one entry per call.
+        let mut took = false;
+        ok!(f, f.readdir(fd, &mut |e| {
+            if took {
+                return false;
+            }
+            took = true;
+            seen.push(e.name.to_vec());
+            true
+        }));
+        if !took {
+            break;
+        }
+    }
+    assert_eq!(seen, [b".".to_vec(), b"..".to_vec(), b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+}

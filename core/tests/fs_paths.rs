@@ -1,0 +1,207 @@
+//! Path resolution: relative bases, dots, slashes, symlinks, length limits.
+
+#[macro_use]
+mod fs_util;
+use fs_util::*;
+use imfs_core::config::{NAME_MAX, PATH_MAX, SYMLINK_DEPTH};
+
+fn ino(f: &T, p: &[u8]) -> Result<u64, Errno> {
+    f.stat(&root(), None, p, true).map(|s| s.ino)
+}
+
+#[test]
+fn dots_and_slashes() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/a", 0o755));
+    ok!(f, f.mkdir(&c, None, b"/a/b", 0o755));
+    let b = ino(&f, b"/a/b").unwrap();
+    for p in [&b"/a/b"[..], b"//a///b//", b"/a/./b/.", b"/a/b/../b", b"/../../a/b", b"a/b", b"./a//b/"] {
+        assert_eq!(ino(&f, p), Ok(b), "{}", String::from_utf8_lossy(p));
+    }
+    assert_eq!(ino(&f, b"/.."), Ok(1), "'..' at the root stays there");
+    assert_eq!(ino(&f, b"/a/b/../.."), Ok(1));
+    assert_eq!(ino(&f, b"///"), Ok(1));
+    assert_eq!(ino(&f, b""), Err(Errno::ENOENT));
+    assert_eq!(ino(&f, b"/a/nope/b"), Err(Errno::ENOENT));
+}
+
+#[test]
+fn relative_to_a_directory_description() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/a", 0o755));
+    put(&mut f, b"/a/file", b"x");
+    let a = ok!(f, f.open(&c, None, b"/a", O_PATH | O_DIRECTORY, 0));
+    assert_eq!(ok!(f, f.stat(&c, Some(a), b"file", true)).size, 1);
+    assert_eq!(ok!(f, f.stat(&c, Some(a), b"..", true)).ino, 1);
+    ok!(f, f.mkdir(&c, Some(a), b"sub", 0o755));
+    assert!(ino(&f, b"/a/sub").is_ok());
+    let file = ok!(f, f.open(&c, None, b"/a/file", O_RDONLY, 0));
+    err!(f, f.stat(&c, Some(file), b"x", true), ENOTDIR);
+    ok!(f, f.stat(&c, Some(file), b"/a", true));
+}
+
+#[test]
+fn removed_cwd_keeps_working_for_dots_only() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/gone", 0o755));
+    let cwd = ok!(f, f.open(&c, None, b"/gone", O_PATH | O_DIRECTORY, 0));
+    ok!(f, f.rmdir(&c, None, b"/gone"));
+    let st = ok!(f, f.stat(&c, Some(cwd), b".", true));
+    assert_eq!(st.nlink, 0);
+    err!(f, f.stat(&c, Some(cwd), b"x", true), ENOENT);
+    err!(f, f.open(&c, Some(cwd), b"new", O_CREAT | O_WRONLY, 0o644), ENOENT);
+    err!(f, f.mkdir(&c, Some(cwd), b"new", 0o755), ENOENT);
+    err!(f, f.path_of(cwd, &mut [0u8; 64]), ENOENT);
+    ok!(f, f.close(cwd));
+    assert_eq!(f.usage().nodes.used, 1);
+}
+
+#[test]
+fn trailing_slash_on_non_directory() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"");
+    err!(f, f.stat(&c, None, b"/f/", true), ENOTDIR);
+    err!(f, f.stat(&c, None, b"/f/.", true), ENOTDIR);
+    err!(f, f.stat(&c, None, b"/f/x", true), ENOTDIR);
+    err!(f, f.access(&c, None, b"/f//", F_OK, true), ENOTDIR);
+}
+
+#[test]
+fn name_and_path_length_limits() {
+    let mut f = fs();
+    let c = root();
+    let long = vec![b'n'; NAME_MAX];
+    let mut p = b"/".to_vec();
+    p.extend_from_slice(&long);
+    put(&mut f, &p, b"ok");
+    assert_eq!(ls(&mut f, b"/"), [String::from_utf8(long.clone()).unwrap()]);
+    p.push(b'n');
+    err!(f, f.open(&c, None, &p, O_CREAT | O_WRONLY, 0o644), ENAMETOOLONG);
+    err!(f, f.stat(&c, None, &p, true), ENAMETOOLONG);
+    err!(f, f.mkdir(&c, None, &p, 0o755), ENAMETOOLONG);
+    // A path of PATH_MAX bytes (no room for the NUL) is too long, one less is fine.
+    let mut path = b"./".repeat((PATH_MAX - 1) / 2);
+    path.resize(PATH_MAX - 1, b'.');
+    assert_eq!(path.len(), PATH_MAX - 1);
+    assert_eq!(ino(&f, &path), Ok(1));
+    path.push(b'/');
+    assert_eq!(ino(&f, &path), Err(Errno::ENAMETOOLONG));
+}
+
+#[test]
+fn symlinks_are_followed() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/d", 0o755));
+    put(&mut f, b"/d/file", b"data");
+    ok!(f, f.symlink(&c, b"d/file", None, b"/rel"));
+    ok!(f, f.symlink(&c, b"/d", None, b"/abs"));
+    ok!(f, f.symlink(&c, b"../d/./file", None, b"/d/up"));
+    ok!(f, f.symlink(&c, b"abs/file", None, b"/chain"));
+    let file = ino(&f, b"/d/file").unwrap();
+    assert_eq!(ino(&f, b"/rel"), Ok(file));
+    assert_eq!(ino(&f, b"/abs/file"), Ok(file));
+    assert_eq!(ino(&f, b"/abs/up"), Ok(file));
+    assert_eq!(ino(&f, b"/chain"), Ok(file));
+    assert_eq!(ino(&f, b"/abs/"), ino(&f, b"/d"));
+    assert_eq!(get(&mut f, b"/abs/up"), b"data");
+    let l = ok!(f, f.stat(&c, None, b"/rel", false));
+    assert_eq!((l.mode, l.size, l.nlink), (S_IFLNK | 0o777, 6, 1));
+    // lstat with a trailing slash follows.
+    assert_eq!(ok!(f, f.stat(&c, None, b"/abs/", false)).mode & S_IFMT, S_IFDIR);
+    err!(f, f.stat(&c, None, b"/rel/", true), ENOTDIR);
+    let mut buf = [0u8; 64];
+    assert_eq!(ok!(f, f.readlink(&c, None, b"/d/up", &mut buf)), 11);
+    assert_eq!(&buf[..11], b"../d/./file");
+    assert_eq!(ok!(f, f.readlink(&c, None, b"/d/up", &mut buf[..3])), 3);
+    err!(f, f.readlink(&c, None, b"/d/file", &mut buf), EINVAL);
+    err!(f, f.readlink(&c, None, b"/d/up", &mut []), EINVAL);
+    err!(f, f.readlink(&c, None, b"/rel/", &mut buf), ENOTDIR);
+    err!(f, f.readlink(&c, None, b"/nope", &mut buf), ENOENT);
+}
+
+#[test]
+fn dangling_symlink_and_o_creat() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.symlink(&c, b"target", None, b"/dang"));
+    err!(f, f.stat(&c, None, b"/dang", true), ENOENT);
+    ok!(f, f.stat(&c, None, b"/dang", false));
+    err!(f, f.open(&c, None, b"/dang", O_CREAT | O_EXCL | O_WRONLY, 0o644), EEXIST);
+    err!(f, f.mkdir(&c, None, b"/dang/", 0o755), EEXIST);
+    let fd = ok!(f, f.open(&c, None, b"/dang", O_CREAT | O_WRONLY, 0o644));
+    ok!(f, f.close(fd));
+    assert_eq!(ok!(f, f.stat(&c, None, b"/target", false)).mode, S_IFREG | 0o644);
+}
+
+#[test]
+fn symlink_loops_and_depth() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.symlink(&c, b"b", None, b"/a"));
+    ok!(f, f.symlink(&c, b"a", None, b"/b"));
+    err!(f, f.stat(&c, None, b"/a", true), ELOOP);
+    err!(f, f.open(&c, None, b"/a/x", O_RDONLY, 0), ELOOP);
+    ok!(f, f.stat(&c, None, b"/a", false));
+    // A chain of exactly SYMLINK_DEPTH links resolves; one more is ELOOP.
+    let mut f: Box<Fs<64, 64, 64, 512, 8>> = Box::new(Fs::new());
+    put(&mut f, b"/l0", b"end");
+    for i in 1..=SYMLINK_DEPTH + 1 {
+        let target = format!("l{}", i - 1);
+        let name = format!("/l{i}");
+        ok!(f, f.symlink(&c, target.as_bytes(), None, name.as_bytes()));
+    }
+    let deep = format!("/l{SYMLINK_DEPTH}");
+    assert_eq!(ok!(f, f.stat(&c, None, deep.as_bytes(), true)).size, 3);
+    let deeper = format!("/l{}", SYMLINK_DEPTH + 1);
+    err!(f, f.stat(&c, None, deeper.as_bytes(), true), ELOOP);
+}
+
+#[test]
+fn symlink_expansion_past_path_max() {
+    let mut f: Box<Fs<16, 32, 64, 512, 8>> = Box::new(Fs::new());
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/d", 0o755));
+    let mut target = b"/d".to_vec();
+    while target.len() < PATH_MAX - 10 {
+        target.extend_from_slice(b"/.");
+    }
+    ok!(f, f.symlink(&c, &target, None, b"/l"));
+    ok!(f, f.stat(&c, None, b"/l", true));
+    let mut p = b"/l".to_vec();
+    for _ in 0..10 {
+        p.extend_from_slice(b"/.");
+    }
+    err!(f, f.stat(&c, None, &p, true), ENAMETOOLONG);
+    err!(f, f.symlink(&c, &vec![b'x'; PATH_MAX], None, b"/m"), ENAMETOOLONG);
+    ok!(f, f.symlink(&c, &vec![b'x'; PATH_MAX - 1], None, b"/m"));
+    assert_eq!(ok!(f, f.stat(&c, None, b"/m", false)).size as usize, PATH_MAX - 1);
+}
+
+#[test]
+fn path_of_builds_absolute_paths() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/usr", 0o755));
+    ok!(f, f.mkdir(&c, None, b"/usr/lib", 0o755));
+    let d = ok!(f, f.open(&c, None, b"/usr/lib", O_PATH | O_DIRECTORY, 0));
+    let mut buf = [0u8; 64];
+    let n = ok!(f, f.path_of(d, &mut buf));
+    assert_eq!(&buf[..n], b"/usr/lib");
+    err!(f, f.path_of(d, &mut buf[..7]), ERANGE);
+    assert_eq!(ok!(f, f.path_of(d, &mut buf[..8])), 8);
+    ok!(f, f.rename(&c, None, b"/usr", None, b"/opt", 0));
+    let n = ok!(f, f.path_of(d, &mut buf));
+    assert_eq!(&buf[..n], b"/opt/lib");
+    let r = ok!(f, f.open(&c, None, b"/", O_PATH, 0));
+    let n = ok!(f, f.path_of(r, &mut buf));
+    assert_eq!(&buf[..n], b"/");
+    err!(f, f.path_of(r, &mut []), ERANGE);
+    put(&mut f, b"/file", b"");
+    let file = ok!(f, f.open(&c, None, b"/file", O_PATH, 0));
+    err!(f, f.path_of(file, &mut buf), ENOTDIR);
+}

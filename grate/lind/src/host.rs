@@ -1,0 +1,284 @@
+//! [`LindHost`]: the dispatch's [`Host`] on Lind.
+//!
+//! Cage memory is reached with `copy_data_between_cages`. Pointer arguments
+//! arrive already translated to host addresses by the cage's glibc and are
+//! passed through untouched; the grate's own buffers are plain wasm offsets,
+//! which copy_data_between_cages translates itself (GRATE_MEMORY_FLAG is only
+//! for make_threei_call).
+//!
+//! 3i hands every argument with the cage that owns it. Usually every owner is
+//! the calling cage, but a grate stacked above this one may rewrite a path into
+//! its own memory; [`Call::owner_of`] finds the owner of an address so the
+//! dispatch can keep passing the calling cage.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use grate_rs::constants::lind::GRATE_MEMORY_FLAG;
+use grate_rs::{copy_data_between_cages, getcageid, make_threei_call, GrateError};
+use imfs_core::{Errno, Timespec};
+use imfs_grate::host::{Abi, CageId, FdTable, Host};
+
+use crate::fds::LindFdTable;
+
+/// copy_data_between_cages' copytypes.
+const COPY_BYTES: u64 = 0;
+const COPY_STRING: u64 = 1;
+
+const SYS_GETEUID: u32 = 107;
+const SYS_GETEGID: u32 = 108;
+
+/// One intercepted call as 3i delivered it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Call {
+    pub nr: u64,
+    pub args: [u64; 6],
+    pub cages: [u64; 6],
+}
+
+impl Call {
+    /// The calling cage: the owner of an argument that is never a pointer
+    /// (an fd, flags or a mode), which no stacked grate rewrites. Calls
+    /// whose arguments are all pointers fall back to arg1's owner, as
+    /// upstream imfs-grate does.
+    pub fn caller(&self) -> CageId {
+        let i = match self.nr {
+            // open(path, flags), creat/access/truncate/mkdir/chmod/chown/lchown/mknod(path, n),
+            // getcwd(buf, size)
+            2 | 85 | 21 | 76 | 83 | 90 | 92 | 94 | 133 | 79 => 1,
+            // readlink(path, buf, size)
+            89 => 2,
+            // symlinkat(target, newdirfd, path)
+            266 => 1,
+            // Everything else has an fd, dirfd or flag first (or only pointers).
+            _ => 0,
+        };
+        self.cages[i] & !GRATE_MEMORY_FLAG
+    }
+
+    /// The cage that owns the memory at `addr`: the owner of the pointer
+    /// argument it is, or lies past (a buffer streamed in pieces); the
+    /// calling cage for anything else (iovec entries, ...).
+    pub fn owner_of(&self, addr: u64, caller: CageId) -> CageId {
+        let owner = |i: usize| self.cages[i] & !GRATE_MEMORY_FLAG;
+        if let Some(i) = (0..6).find(|&i| addr != 0 && self.args[i] == addr) {
+            return owner(i);
+        }
+        (0..6)
+            .filter(|&i| owner(i) != caller && self.args[i] != 0 && self.args[i] <= addr)
+            .min_by_key(|&i| addr - self.args[i])
+            .map(owner)
+            .unwrap_or(caller)
+    }
+}
+
+/// The Lind host: this grate's cage id, the call being served, the fd tables.
+pub struct LindHost {
+    this: CageId,
+    call: Call,
+    fds: LindFdTable,
+    /// (cage, euid, egid), asked from the runtime once per cage.
+    creds: Vec<(CageId, u32, u32)>,
+}
+
+impl LindHost {
+    pub fn new() -> LindHost {
+        LindHost {
+            this: getcageid(),
+            call: Call::default(),
+            fds: LindFdTable::new(),
+            creds: Vec::new(),
+        }
+    }
+
+    /// This grate's own cage id.
+    pub fn this_cage(&self) -> CageId {
+        self.this
+    }
+
+    /// Starts serving `call`: memory accesses resolve owners against its arguments.
+    pub fn begin(&mut self, call: Call) {
+        self.call = call;
+    }
+
+    /// The fd tables, for the cage-limit check before a fork.
+    pub fn fd_table(&self) -> &LindFdTable {
+        &self.fds
+    }
+
+    /// Forgets what was cached about an exited cage.
+    pub fn forget(&mut self, cage: CageId) {
+        self.creds.retain(|&(c, _, _)| c != cage);
+    }
+
+    fn owner(&self, cage: CageId, addr: u64) -> CageId {
+        self.call.owner_of(addr, cage)
+    }
+
+    /// Asks the runtime for one of the cage's ids (geteuid/getegid).
+    fn ask_id(&self, nr: u32, cage: CageId) -> u32 {
+        let r = forward(nr, self.this, cage, [0; 6], [cage; 6]);
+        u32::try_from(r).unwrap_or(0)
+    }
+}
+
+impl Default for LindHost {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Host for LindHost {
+    fn read_mem(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if addr == 0 {
+            return Err(Errno::EFAULT);
+        }
+        let src = self.owner(cage, addr);
+        let dst = buf.as_mut_ptr() as u64;
+        copy_data_between_cages(
+            self.this,
+            src,
+            addr,
+            src,
+            dst,
+            self.this,
+            buf.len() as u64,
+            COPY_BYTES,
+        )
+        .map_err(|_| Errno::EFAULT)
+    }
+
+    fn write_mem(&mut self, cage: CageId, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        if addr == 0 {
+            return Err(Errno::EFAULT);
+        }
+        let dst = self.owner(cage, addr);
+        let src = data.as_ptr() as u64;
+        copy_data_between_cages(
+            self.this,
+            dst,
+            src,
+            self.this,
+            addr,
+            dst,
+            data.len() as u64,
+            COPY_BYTES,
+        )
+        .map_err(|_| Errno::EFAULT)
+    }
+
+    fn read_cstr(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        if addr == 0 || buf.is_empty() {
+            return Err(if addr == 0 {
+                Errno::EFAULT
+            } else {
+                Errno::ENAMETOOLONG
+            });
+        }
+        // Zeroed first, so a copy that stops at the NUL without writing it
+        // still leaves one, and stale bytes never look like a path.
+        buf.fill(0);
+        let src = self.owner(cage, addr);
+        let dst = buf.as_mut_ptr() as u64;
+        copy_data_between_cages(
+            self.this,
+            src,
+            addr,
+            src,
+            dst,
+            self.this,
+            buf.len() as u64,
+            COPY_STRING,
+        )
+        .map_err(|_| Errno::EFAULT)?;
+        buf.iter().position(|&b| b == 0).ok_or(Errno::ENAMETOOLONG)
+    }
+
+    fn now(&self) -> Timespec {
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Timespec {
+            sec: d.as_secs() as i64,
+            nsec: d.subsec_nanos() as i64,
+        }
+    }
+
+    fn abi(&self) -> Abi {
+        Abi::Lind
+    }
+
+    fn fds(&mut self) -> &mut dyn FdTable {
+        &mut self.fds
+    }
+
+    fn creds(&mut self, cage: CageId) -> (u32, u32) {
+        if let Some(&(_, uid, gid)) = self.creds.iter().find(|(c, _, _)| *c == cage) {
+            return (uid, gid);
+        }
+        let ids = (
+            self.ask_id(SYS_GETEUID, cage),
+            self.ask_id(SYS_GETEGID, cage),
+        );
+        // Bounded like the cages themselves; exited cages are forgotten.
+        if self.creds.len() < imfs_core::config::CAGES {
+            self.creds.push((cage, ids.0, ids.1));
+        }
+        ids
+    }
+}
+
+/// Issues syscall `nr` through 3i as `this` grate, acting on `target`,
+/// without errno translation: the raw return value, `-errno` on failure.
+pub fn forward(nr: u32, this: CageId, target: CageId, a: [u64; 6], c: [u64; 6]) -> i32 {
+    match make_threei_call(
+        nr, 0, this, target, a[0], c[0], a[1], c[1], a[2], c[2], a[3], c[3], a[4], c[4], a[5],
+        c[5], 0,
+    ) {
+        Ok(r) => r,
+        Err(GrateError::MakeSyscallError(r)) => r,
+        Err(_) => -Errno::EIO.code(),
+    }
+}
+
+/// `forward` for a call on this grate's own behalf, with `ptrs` marking the
+/// arguments that point into the grate's memory (GRATE_MEMORY_FLAG).
+pub fn own_call(nr: u32, a: [u64; 6], ptrs: [bool; 6]) -> i32 {
+    let this = getcageid();
+    let c = ptrs.map(|p| if p { this | GRATE_MEMORY_FLAG } else { this });
+    forward(nr, this, this, a, c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_is_the_argument_the_address_belongs_to() {
+        // A stacked grate (7) rewrote arg1 (a path) of cage 3's call.
+        let call = Call {
+            nr: 2,
+            args: [0x1_0000_1000, 0, 0o644, 0, 0, 0],
+            cages: [7, 3, 3, 3, 3, 3],
+        };
+        assert_eq!(call.caller(), 3);
+        assert_eq!(call.owner_of(0x1_0000_1000, 3), 7);
+        // Past the start of the rewritten buffer: still the stacked grate's.
+        assert_eq!(call.owner_of(0x1_0000_1010, 3), 7);
+        // Unrelated addresses belong to the caller.
+        assert_eq!(call.owner_of(0x10, 3), 3);
+        // Nothing rewritten: everything is the caller's.
+        let plain = Call {
+            nr: 0,
+            args: [4, 0x2_0000_0000, 100, 0, 0, 0],
+            cages: [3; 6],
+        };
+        assert_eq!(plain.caller(), 3);
+        assert_eq!(plain.owner_of(0x2_0000_0040, 3), 3);
+    }
+}

@@ -1,0 +1,414 @@
+//! Calls on paths: open, stat, the namespace operations, metadata by path,
+//! and the cwd and umask.
+
+use super::paths::{Place, Slot};
+use super::{int, Grate, Res, Stop};
+use crate::cages::Cwd;
+use crate::host::{Abi, CageId, Host};
+use crate::wire::args::{
+    decode_timeval, decode_utimbuf, decode_utimespec, TIMESPEC_LEN, TIMEVAL_LEN, UTIMBUF_LEN,
+};
+use crate::wire::stat::{encode_stat, encode_statfs, encode_statx, MAX_LEN};
+use imfs_core::flags::*;
+use imfs_core::{Ctx, Errno, Stat, Timespec};
+
+/// statx flags beyond the *at ones: AT_STATX_SYNC_TYPE.
+const AT_STATX_SYNC_TYPE: u32 = 0x6000;
+/// statx mask bit reserved for future extension: EINVAL.
+const STATX_RESERVED: u32 = 0x8000_0000;
+
+/// Checks `mode` (R_OK|W_OK|X_OK) against `st` for `ctx`, as access(2) does.
+fn permitted(st: &Stat, ctx: &Ctx, mode: u32) -> bool {
+    if mode == F_OK {
+        return true;
+    }
+    if ctx.uid == 0 {
+        // Root may do anything but execute a file no one may execute.
+        return mode & X_OK == 0 || st.mode & S_IFMT == S_IFDIR || st.mode & 0o111 != 0;
+    }
+    let bits = if ctx.uid == st.uid {
+        st.mode >> 6
+    } else if ctx.gid == st.gid {
+        st.mode >> 3
+    } else {
+        st.mode
+    } & 7;
+    bits & mode == mode
+}
+
+impl Grate {
+    pub(super) fn open(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, flags: u64, mode: u64) -> Res {
+        let flags = flags as u32;
+        let t = self.target(h, cage, dirfd, addr, Slot::A)?;
+        // Linux takes the fd before opening: a full table creates nothing.
+        if h.fds().is_full(cage) {
+            return Err(Errno::EMFILE.into());
+        }
+        let creating = flags & O_CREAT != 0 || flags & O_TMPFILE == O_TMPFILE;
+        let mode = if creating { mode as u32 & S_IALLUGO & !self.cage_state(h, cage).umask } else { 0 };
+        let mut core_flags = flags & !O_CLOEXEC;
+        if h.abi() == Abi::Kernel && flags & O_PATH == 0 {
+            // A 64-bit kernel forces O_LARGEFILE, and F_GETFL shows it.
+            core_flags |= O_LARGEFILE;
+        }
+        let ctx = self.ctx(h, cage);
+        let ofd = self.fs.open(&ctx, t.dir, self.paths.get(&t.path), core_flags, mode)?;
+        Ok(self.install(h, cage, ofd, 0, flags & O_CLOEXEC != 0)? as i64)
+    }
+
+    /// The stat of a placed path (or of the fd AT_EMPTY_PATH names).
+    fn stat_place(&mut self, h: &mut dyn Host, cage: CageId, place: Place, follow: bool) -> Result<Stat, Stop> {
+        let ctx = self.ctx(h, cage);
+        match place {
+            Place::Imfs(t) => Ok(self.fs.stat(&ctx, t.dir, self.paths.get(&t.path), follow)?),
+            Place::Fd(ofd) => Ok(self.fs.fstat(ofd)?),
+            Place::Host => Err(Stop::Continue),
+        }
+    }
+
+    /// stat, lstat, newfstatat.
+    pub(super) fn stat(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, buf: u64, flags: u64) -> Res {
+        let flags = flags as u32;
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let place = self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)?;
+        let st = self.stat_place(h, cage, place, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        let mut out = [0u8; MAX_LEN];
+        let n = encode_stat(h.abi(), &st, &mut out);
+        h.write_mem(cage, buf, &out[..n])?;
+        Ok(0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn statx(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, flags: u64, mask: u64, buf: u64) -> Res {
+        let (flags, mask) = (flags as u32, mask as u32);
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0
+            || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE
+            || mask & STATX_RESERVED != 0
+        {
+            return Err(Errno::EINVAL.into());
+        }
+        let place = self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)?;
+        let st = self.stat_place(h, cage, place, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        let mut out = [0u8; MAX_LEN];
+        let n = encode_statx(&st, &mut out);
+        h.write_mem(cage, buf, &out[..n])?;
+        Ok(0)
+    }
+
+    pub(super) fn statfs(&mut self, h: &mut dyn Host, cage: CageId, addr: u64, buf: u64) -> Res {
+        let t = self.target(h, cage, AT_FDCWD, addr, Slot::A)?;
+        let ctx = self.ctx(h, cage);
+        self.fs.stat(&ctx, t.dir, self.paths.get(&t.path), true)?;
+        let sfs = self.fs.statfs();
+        let mut out = [0u8; MAX_LEN];
+        let n = encode_statfs(h.abi(), &sfs, &mut out);
+        h.write_mem(cage, buf, &out[..n])?;
+        Ok(0)
+    }
+
+    /// access, faccessat, faccessat2.
+    pub(super) fn access(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, mode: u64, flags: u64) -> Res {
+        let (mode, flags) = (mode as u32, flags as u32);
+        if mode & !(R_OK | W_OK | X_OK) != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+        let ctx = self.ctx(h, cage);
+        match self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)? {
+            Place::Imfs(t) => self.fs.access(&ctx, t.dir, self.paths.get(&t.path), mode, follow)?,
+            Place::Fd(ofd) => {
+                let st = self.fs.fstat(ofd)?;
+                if !permitted(&st, &ctx, mode) {
+                    return Err(Errno::EACCES.into());
+                }
+            }
+            Place::Host => return Err(Stop::Continue),
+        }
+        Ok(0)
+    }
+
+    pub(super) fn mkdir(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, mode: u64) -> Res {
+        let t = self.target(h, cage, dirfd, addr, Slot::A)?;
+        let mode = mode as u32 & (0o777 | S_ISVTX) & !self.cage_state(h, cage).umask;
+        let ctx = self.ctx(h, cage);
+        self.fs.mkdir(&ctx, t.dir, self.paths.get(&t.path), mode)?;
+        Ok(0)
+    }
+
+    pub(super) fn mknod(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, mode: u64, dev: u64) -> Res {
+        let t = self.target(h, cage, dirfd, addr, Slot::A)?;
+        let mode = mode as u32;
+        let mode = (mode & S_IFMT) | (mode & S_IALLUGO & !self.cage_state(h, cage).umask);
+        let ctx = self.ctx(h, cage);
+        self.fs.mknod(&ctx, t.dir, self.paths.get(&t.path), mode, dev)?;
+        Ok(0)
+    }
+
+    /// unlink, unlinkat, rmdir (AT_REMOVEDIR).
+    pub(super) fn unlink(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, flags: u64) -> Res {
+        if flags & !(AT_REMOVEDIR as u64) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let t = self.target(h, cage, dirfd, addr, Slot::A)?;
+        let ctx = self.ctx(h, cage);
+        let path = self.paths.get(&t.path);
+        if flags != 0 {
+            self.fs.rmdir(&ctx, t.dir, path)?;
+        } else {
+            self.fs.unlink(&ctx, t.dir, path)?;
+        }
+        Ok(0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn link(&mut self, h: &mut dyn Host, cage: CageId, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) -> Res {
+        let flags = flags as u32;
+        if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let from = self.place(h, cage, olddir, old, Slot::A, flags & AT_EMPTY_PATH != 0)?;
+        let to = self.place(h, cage, newdir, new, Slot::B, false)?;
+        let ctx = self.ctx(h, cage);
+        match (from, to) {
+            (Place::Imfs(o), Place::Imfs(n)) => {
+                let (op, np) = (self.paths.get(&o.path), self.paths.get(&n.path));
+                self.fs.link(&ctx, o.dir, op, n.dir, np, flags & AT_SYMLINK_FOLLOW != 0)?;
+                Ok(0)
+            }
+            (Place::Host, Place::Host) => Err(Stop::Continue),
+            (Place::Host, _) | (_, Place::Host) => Err(Errno::EXDEV.into()),
+            // Linking an open file by fd needs CAP_DAC_READ_SEARCH; the core
+            // has no such operation, so answer as an unprivileged caller.
+            (Place::Fd(_), _) | (_, Place::Fd(_)) => Err(Errno::ENOENT.into()),
+        }
+    }
+
+    pub(super) fn symlink(&mut self, h: &mut dyn Host, cage: CageId, target: u64, newdir: i32, new: u64) -> Res {
+        let tref = self.copy_str(h, cage, target, Slot::A)?;
+        let t = self.target(h, cage, newdir, new, Slot::B)?;
+        if self.paths.get(&tref).is_empty() {
+            return Err(Errno::ENOENT.into());
+        }
+        let ctx = self.ctx(h, cage);
+        self.fs.symlink(&ctx, self.paths.get(&tref), t.dir, self.paths.get(&t.path))?;
+        Ok(0)
+    }
+
+    pub(super) fn readlink(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, buf: u64, size: u64) -> Res {
+        let size = int(size);
+        if size <= 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let t = self.target(h, cage, dirfd, addr, Slot::A)?;
+        let ctx = self.ctx(h, cage);
+        let cap = (size as usize).min(self.bounce.len());
+        let n = self.fs.readlink(&ctx, t.dir, self.paths.get(&t.path), &mut self.bounce[..cap])?;
+        h.write_mem(cage, buf, &self.bounce[..n])?;
+        Ok(n as i64)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn rename(&mut self, h: &mut dyn Host, cage: CageId, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) -> Res {
+        if flags & !((RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) as u64) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let from = self.place(h, cage, olddir, old, Slot::A, false)?;
+        let to = self.place(h, cage, newdir, new, Slot::B, false)?;
+        let ctx = self.ctx(h, cage);
+        match (from, to) {
+            (Place::Imfs(o), Place::Imfs(n)) => {
+                let (op, np) = (self.paths.get(&o.path), self.paths.get(&n.path));
+                self.fs.rename(&ctx, o.dir, op, n.dir, np, flags as u32)?;
+                Ok(0)
+            }
+            (Place::Host, Place::Host) => Err(Stop::Continue),
+            _ => Err(Errno::EXDEV.into()),
+        }
+    }
+
+    /// chmod, fchmodat, fchmodat2.
+    pub(super) fn chmod(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, mode: u64, flags: u64) -> Res {
+        let flags = flags as u32;
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let place = self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)?;
+        let ctx = self.ctx(h, cage);
+        let mode = mode as u32;
+        match place {
+            Place::Imfs(t) => {
+                let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+                self.fs.chmod(&ctx, t.dir, self.paths.get(&t.path), mode, follow)?
+            }
+            Place::Fd(ofd) => self.fs.fchmod(&ctx, ofd, mode)?,
+            Place::Host => return Err(Stop::Continue),
+        }
+        Ok(0)
+    }
+
+    /// chown, lchown, fchownat.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn chown(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, uid: u64, gid: u64, flags: u64) -> Res {
+        let flags = flags as u32;
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let place = self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)?;
+        let ctx = self.ctx(h, cage);
+        let (uid, gid) = (uid as u32, gid as u32);
+        match place {
+            Place::Imfs(t) => {
+                let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+                self.fs.chown(&ctx, t.dir, self.paths.get(&t.path), uid, gid, follow)?
+            }
+            Place::Fd(ofd) => self.fs.fchown(&ctx, ofd, uid, gid)?,
+            Place::Host => return Err(Stop::Continue),
+        }
+        Ok(0)
+    }
+
+    pub(super) fn truncate(&mut self, h: &mut dyn Host, cage: CageId, addr: u64, len: u64) -> Res {
+        if (len as i64) < 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        let t = self.target(h, cage, AT_FDCWD, addr, Slot::A)?;
+        let ctx = self.ctx(h, cage);
+        self.fs.truncate(&ctx, t.dir, self.paths.get(&t.path), len as i64)?;
+        Ok(0)
+    }
+
+    /// Sets times on a path or, with a NULL path and a real dirfd, on the fd.
+    #[allow(clippy::too_many_arguments)]
+    fn set_times(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        times: Option<[Timespec; 2]>,
+        flags: u32,
+    ) -> Res {
+        let ctx = self.ctx(h, cage);
+        if addr == 0 && dirfd != AT_FDCWD {
+            if flags != 0 {
+                return Err(Errno::EINVAL.into());
+            }
+            let ofd = self.ofd(h, cage, dirfd as u32 as u64)?;
+            self.fs.futimens(&ctx, ofd, times)?;
+            return Ok(0);
+        }
+        match self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)? {
+            Place::Imfs(t) => {
+                let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+                self.fs.utimens(&ctx, t.dir, self.paths.get(&t.path), times, follow)?
+            }
+            Place::Fd(ofd) => self.fs.futimens(&ctx, ofd, times)?,
+            Place::Host => return Err(Stop::Continue),
+        }
+        Ok(0)
+    }
+
+    pub(super) fn utimensat(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, tp: u64, flags: u64) -> Res {
+        let flags = flags as u32;
+        let times = if tp == 0 {
+            None
+        } else {
+            let mut b = [0u8; 2 * TIMESPEC_LEN];
+            h.read_mem(cage, tp, &mut b)?;
+            let abi = h.abi();
+            Some([decode_utimespec(abi, &b[..TIMESPEC_LEN])?, decode_utimespec(abi, &b[TIMESPEC_LEN..])?])
+        };
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        self.set_times(h, cage, dirfd, addr, times, flags)
+    }
+
+    /// utimes, futimesat: microsecond timevals.
+    pub(super) fn utimes(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, tv: u64) -> Res {
+        let times = if tv == 0 {
+            None
+        } else {
+            let mut b = [0u8; 2 * TIMEVAL_LEN];
+            h.read_mem(cage, tv, &mut b)?;
+            let abi = h.abi();
+            Some([decode_timeval(abi, &b[..TIMEVAL_LEN])?, decode_timeval(abi, &b[TIMEVAL_LEN..])?])
+        };
+        self.set_times(h, cage, dirfd, addr, times, 0)
+    }
+
+    pub(super) fn utime(&mut self, h: &mut dyn Host, cage: CageId, addr: u64, tb: u64) -> Res {
+        let times = if tb == 0 {
+            None
+        } else {
+            let mut b = [0u8; UTIMBUF_LEN];
+            h.read_mem(cage, tb, &mut b)?;
+            Some(decode_utimbuf(&b))
+        };
+        self.set_times(h, cage, AT_FDCWD, addr, times, 0)
+    }
+
+    pub(super) fn getcwd(&mut self, h: &mut dyn Host, cage: CageId, buf: u64, size: u64) -> Res {
+        let Cwd::Imfs(dir) = self.cage_state(h, cage).cwd else { return Err(Stop::Continue) };
+        // Mount mode: imfs paths appear under the prefix (a root mount adds nothing).
+        let prefix = match h.mount_prefix() {
+            Some(p) if p.len() > 1 => p.strip_suffix(b"/").unwrap_or(p),
+            _ => b"",
+        };
+        self.bounce[..prefix.len()].copy_from_slice(prefix);
+        let mut n = prefix.len();
+        let path_len = match dir {
+            Some(ofd) => self.fs.path_of(ofd, &mut self.bounce[n..])?,
+            None => {
+                self.bounce[n] = b'/';
+                1
+            }
+        };
+        // The imfs root is the prefix itself, without a trailing '/'.
+        if n == 0 || path_len > 1 {
+            n += path_len;
+        }
+        let need = n + 1;
+        if (size as usize) < need {
+            return Err(Errno::ERANGE.into());
+        }
+        if need > self.bounce.len() {
+            return Err(Errno::ENAMETOOLONG.into());
+        }
+        self.bounce[n] = 0;
+        h.write_mem(cage, buf, &self.bounce[..need])?;
+        Ok(need as i64)
+    }
+
+    pub(super) fn chdir(&mut self, h: &mut dyn Host, cage: CageId, addr: u64) -> Res {
+        let t = match self.place(h, cage, AT_FDCWD, addr, Slot::A, false)? {
+            Place::Imfs(t) => t,
+            _ => {
+                // A host directory: the host changes the cwd, we follow.
+                self.set_cwd(h, cage, Cwd::Host)?;
+                return Err(Stop::Continue);
+            }
+        };
+        let ctx = self.ctx(h, cage);
+        let ofd = self.fs.open(&ctx, t.dir, self.paths.get(&t.path), O_PATH | O_DIRECTORY, 0)?;
+        if let Err(e) = self.fs.access(&ctx, Some(ofd), b".", X_OK, true) {
+            let _ = self.fs.close(ofd);
+            return Err(e.into());
+        }
+        self.set_cwd(h, cage, Cwd::Imfs(Some(ofd)))?;
+        Ok(0)
+    }
+
+    pub(super) fn umask(&mut self, h: &mut dyn Host, cage: CageId, mask: u64) -> Res {
+        let state = self.cage_state_mut(h, cage)?;
+        let old = std::mem::replace(&mut state.umask, mask as u32 & 0o777);
+        if h.mount_prefix().is_some() {
+            // The host creates files too: it keeps its own umask in step and answers.
+            return Err(Stop::Continue);
+        }
+        Ok(old as i64)
+    }
+}
+

@@ -1,0 +1,108 @@
+//! What /proc and pidfds tell about the traced processes.
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// The thread group (process) thread `tid` belongs to.
+pub fn tgid_of(tid: u32) -> Option<u32> {
+    status_field(tid, "Tgid:")
+}
+
+/// True when thread `tid` is (still) a member of process `tgid`: one
+/// signal-0 probe, cheap enough for every notification.
+pub fn thread_in(tgid: u32, tid: u32) -> bool {
+    // SAFETY: tgkill with signal 0 only checks existence and permission.
+    unsafe {
+        libc::syscall(
+            libc::SYS_tgkill,
+            tgid as libc::c_long,
+            tid as libc::c_long,
+            0,
+        ) == 0
+    }
+}
+
+/// The parent process of process `pid` (field 4 of /proc/PID/stat).
+pub fn ppid_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: skip past its last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The live (or zombie) children thread `tid` of process `tgid` forked.
+pub fn children_of(tgid: u32, tid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/children"))
+        .map(|s| {
+            s.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn status_field(pid: u32, key: &str) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// A pidfd for process `pid`: readable once the whole process has exited,
+/// whoever its parent is (the grate only reaps its own children and orphans).
+pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes two integers and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::c_long, 0 as libc::c_long) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh fd we own (pidfds are cloexec).
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// The absolute path of process `pid`'s cwd.
+pub fn cwd_of(pid: u32) -> io::Result<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/cwd"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_own_process() {
+        let me = std::process::id();
+        assert_eq!(tgid_of(me), Some(me));
+        // SAFETY: getppid has no failure mode.
+        assert_eq!(ppid_of(me), Some(unsafe { libc::getppid() } as u32));
+        // SAFETY: gettid has no failure mode.
+        let tid = unsafe { libc::gettid() } as u32;
+        assert_eq!(tgid_of(tid), Some(me));
+        assert!(thread_in(me, tid));
+        assert!(!thread_in(me, u32::MAX >> 2));
+        assert!(cwd_of(me).unwrap().is_absolute());
+    }
+
+    #[test]
+    fn sees_a_forked_child_and_its_exit() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("0.1")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // SAFETY: gettid has no failure mode.
+        let tid = unsafe { libc::gettid() } as u32;
+        assert!(children_of(std::process::id(), tid).contains(&pid));
+        assert_eq!(ppid_of(pid), Some(std::process::id()));
+        let fd = pidfd_open(pid).unwrap();
+        child.wait().unwrap();
+        let mut p = libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&fd),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd.
+        assert_eq!(unsafe { libc::poll(&mut p, 1, 0) }, 1);
+    }
+}

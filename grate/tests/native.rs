@@ -1,0 +1,231 @@
+//! End-to-end tests of the native host: real static C programs
+//! (tests/native-progs/cases.c) and the host's sh run under the built
+//! imfs-grate binary, in root mode and with --mount.
+#![cfg(target_os = "linux")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const GRATE: &str = env!("CARGO_BIN_EXE_imfs-grate");
+
+/// tests/native-progs/NAME.c compiled static, once per test run.
+fn program(name: &str) -> PathBuf {
+    static CASES: OnceLock<PathBuf> = OnceLock::new();
+    assert_eq!(name, "cases");
+    CASES
+        .get_or_init(|| {
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/native-progs/cases.c");
+            let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("native-progs");
+            std::fs::create_dir_all(&out).unwrap();
+            // A unique name per test process: parallel `cargo test` runs do not race.
+            let bin = out.join(format!("cases-{}", std::process::id()));
+            let status = Command::new("cc")
+                .args(["-static", "-O2", "-Wall", "-pthread", "-o"])
+                .arg(&bin)
+                .arg(&src)
+                .status()
+                .expect("cc (gcc with static glibc) is needed for the native tests");
+            assert!(status.success(), "compiling {}", src.display());
+            bin
+        })
+        .clone()
+}
+
+/// Runs `imfs-grate [ARGS...]` and returns its output.
+fn grate(args: &[&str]) -> Output {
+    Command::new(GRATE)
+        .args(args)
+        .output()
+        .expect("running imfs-grate")
+}
+
+/// Runs one case of cases.c in root mode; its exit status and stderr.
+fn case(args: &[&str]) -> (i32, String) {
+    let bin = program("cases");
+    let mut all = vec![bin.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = grate(&all);
+    (
+        out.status.code().expect("imfs-grate exits, not killed"),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_case_passes(name: &str) {
+    let (code, stderr) = case(&[name]);
+    assert_eq!(code, 0, "case {name} failed:\n{stderr}");
+}
+
+/// An empty host directory to use as --mount PREFIX, unique per test.
+fn mount_dir(test: &str) -> PathBuf {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mnt-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().next().is_none()
+}
+
+#[test]
+fn exit_status_is_the_programs() {
+    assert_eq!(case(&["exit", "0"]).0, 0);
+    assert_eq!(case(&["exit", "42"]).0, 42);
+}
+
+#[test]
+fn killed_by_a_signal_gives_128_plus_the_signal() {
+    assert_eq!(case(&["signal"]).0, 128 + libc::SIGSEGV);
+}
+
+#[test]
+fn a_missing_program_gives_127() {
+    let out = grate(&["/nonexistent/program"]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No such file"));
+}
+
+#[test]
+fn files_live_in_imfs() {
+    assert_case_passes("files");
+}
+
+#[test]
+fn bad_pointers_give_efault() {
+    assert_case_passes("efault");
+}
+
+#[test]
+fn imfs_fds_never_collide_with_kernel_fds() {
+    assert_case_passes("pipes");
+}
+
+#[test]
+fn threads_share_one_table() {
+    assert_case_passes("threads");
+}
+
+#[test]
+fn fork_copies_the_table_as_it_was() {
+    assert_case_passes("fork");
+}
+
+#[test]
+fn exec_closes_cloexec_fds() {
+    assert_case_passes("exec");
+}
+
+#[test]
+fn mount_mode_runs_the_hosts_shell() {
+    let dir = mount_dir("sh");
+    let prefix = dir.to_str().unwrap();
+    let script = format!("echo hi > {prefix}/a; cat {prefix}/a");
+    let out = grate(&["--mount", prefix, "sh", "-c", &script]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hi\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        is_empty_dir(&dir),
+        "imfs wrote to the host under the prefix"
+    );
+}
+
+#[test]
+fn mount_mode_relative_paths_and_dotdot_cross_the_boundary() {
+    let dir = mount_dir("rel");
+    let prefix = dir.to_str().unwrap();
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    let script = format!(
+        "cd {prefix} && mkdir w && cd w && mkdir d && cd d && echo x > f && cat ../d/f && /bin/pwd && ls .. && \
+         cd ../../.. && /bin/pwd && cat {name}/w/d/f"
+    );
+    let out = grate(&["--mount", prefix, "sh", "-c", &script]);
+    let parent = dir.parent().unwrap().to_str().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("x\n{prefix}/w/d\nd\n{parent}\nx\n"),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(is_empty_dir(&dir));
+}
+
+#[test]
+fn mount_mode_keeps_the_host_outside_the_prefix() {
+    let dir = mount_dir("host");
+    let prefix = dir.to_str().unwrap();
+    let outside = dir.with_extension("outside");
+    let _ = std::fs::remove_file(&outside);
+    let script = format!(
+        "echo host > {} && cp {}/../{} {prefix}/copy && cat {prefix}/copy",
+        outside.display(),
+        prefix,
+        outside.file_name().unwrap().to_str().unwrap()
+    );
+    let out = grate(&["--mount", prefix, "sh", "-c", &script]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "host\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "host\n");
+    assert!(is_empty_dir(&dir));
+    std::fs::remove_file(outside).unwrap();
+}
+
+#[test]
+fn mount_mode_exit_status_and_signals() {
+    let dir = mount_dir("status");
+    let prefix = dir.to_str().unwrap();
+    assert_eq!(
+        grate(&["--mount", prefix, "sh", "-c", "exit 3"])
+            .status
+            .code(),
+        Some(3)
+    );
+    assert_eq!(
+        grate(&["--mount", prefix, "sh", "-c", "kill -TERM $$"])
+            .status
+            .code(),
+        Some(128 + libc::SIGTERM)
+    );
+}
+
+#[test]
+fn mount_mode_pipelines_and_background_jobs() {
+    let dir = mount_dir("jobs");
+    let prefix = dir.to_str().unwrap();
+    let script = format!(
+        "mkdir {prefix}/j && cd {prefix}/j && for i in 1 2 3; do echo $i >> n; done; (sleep 0.1; echo bg > bg) & \
+         cat n | wc -l; wait; cat bg; rm n; ls"
+    );
+    let out = grate(&["--mount", prefix, "sh", "-c", &script]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "3\nbg\nbg\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(is_empty_dir(&dir));
+}
+
+#[test]
+fn orphans_keep_their_fds_and_are_waited_for() {
+    let bin = program("cases");
+    let out = grate(&[bin.to_str().unwrap(), "orphan"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "orphan ok\n");
+}
