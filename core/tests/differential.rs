@@ -19,8 +19,14 @@ use support::*;
 /// `default` cases unless PROPTEST_CASES says otherwise; failures are not
 /// persisted (the printed minimal case is the reproduction).
 fn cases(default: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(n) }
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(n)
+    }
 }
 
 fn universe() -> Arc<Universe> {

@@ -7,7 +7,7 @@ use fs_util::*;
 #[test]
 fn zeroed_memory_is_a_fresh_fs_with_root() {
     // new() must be all-zero bytes: check a zeroed allocation behaves the same.
-    let f: Box<T> = unsafe { Box::<T>::new_zeroed().assume_init() };
+    let f: Box<T> = boxed();
     ok!(f, f.check());
     let st = ok!(f, f.stat(&root(), None, b"/", true));
     assert_eq!(st.mode, S_IFDIR | 0o755);
@@ -53,7 +53,11 @@ fn pread_pwrite_and_holes() {
     assert_eq!(ok!(f, f.pread(&c, fd, &mut buf, 0)), 2003);
     assert!(buf[..2000].iter().all(|&b| b == 0));
     assert_eq!(&buf[2000..], b"xyz");
-    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_CUR)), 0, "pwrite leaves the position alone");
+    assert_eq!(
+        ok!(f, f.lseek(fd, 0, SEEK_CUR)),
+        0,
+        "pwrite leaves the position alone"
+    );
     assert_eq!(ok!(f, f.pread(&c, fd, &mut buf, 5000)), 0);
     assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_DATA)), 1536);
     assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_HOLE)), 0);
@@ -77,11 +81,21 @@ fn append_mode_and_pwrite_quirk() {
     ok!(f, f.write(&c, fd, b"cd"));
     ok!(f, f.pwrite(&c, fd, b"ef", 0));
     assert_eq!(get(&mut f, b"log"), b"abcdef");
-    assert_eq!(ok!(f, f.status_flags(fd)), O_WRONLY | O_APPEND | O_LARGEFILE);
+    assert_eq!(
+        ok!(f, f.status_flags(fd)),
+        O_WRONLY | O_APPEND | O_LARGEFILE
+    );
     ok!(f, f.set_status_flags(fd, O_RDWR | O_NONBLOCK | O_TRUNC));
-    assert_eq!(ok!(f, f.status_flags(fd)), O_WRONLY | O_NONBLOCK | O_LARGEFILE);
+    assert_eq!(
+        ok!(f, f.status_flags(fd)),
+        O_WRONLY | O_NONBLOCK | O_LARGEFILE
+    );
     ok!(f, f.write(&c, fd, b"Z"));
-    assert_eq!(get(&mut f, b"log"), b"abcdZf", "without O_APPEND writes go to the position");
+    assert_eq!(
+        get(&mut f, b"log"),
+        b"abcdZf",
+        "without O_APPEND writes go to the position"
+    );
 }
 
 #[test]
@@ -92,20 +106,48 @@ fn open_flags_errors() {
     ok!(f, f.mkdir(&c, None, b"dir", 0o755));
     err!(f, f.open(&c, None, b"nope", O_RDONLY, 0), ENOENT);
     err!(f, f.open(&c, None, b"", O_RDONLY, 0), ENOENT);
-    err!(f, f.open(&c, None, b"file", O_CREAT | O_EXCL | O_WRONLY, 0o644), EEXIST);
+    err!(
+        f,
+        f.open(&c, None, b"file", O_CREAT | O_EXCL | O_WRONLY, 0o644),
+        EEXIST
+    );
     err!(f, f.open(&c, None, b"dir", O_WRONLY, 0), EISDIR);
     err!(f, f.open(&c, None, b"dir", O_RDWR, 0), EISDIR);
     err!(f, f.open(&c, None, b"dir", O_RDONLY | O_TRUNC, 0), EISDIR);
     err!(f, f.open(&c, None, b"dir", 3, 0), EISDIR);
-    err!(f, f.open(&c, None, b"dir", O_CREAT | O_RDONLY, 0o644), EISDIR);
-    err!(f, f.open(&c, None, b"file", O_RDONLY | O_DIRECTORY, 0), ENOTDIR);
+    err!(
+        f,
+        f.open(&c, None, b"dir", O_CREAT | O_RDONLY, 0o644),
+        EISDIR
+    );
+    err!(
+        f,
+        f.open(&c, None, b"file", O_RDONLY | O_DIRECTORY, 0),
+        ENOTDIR
+    );
     err!(f, f.open(&c, None, b"file/", O_RDONLY, 0), ENOTDIR);
-    err!(f, f.open(&c, None, b"new/", O_CREAT | O_WRONLY, 0o644), EISDIR);
-    err!(f, f.open(&c, None, b"file/", O_CREAT | O_WRONLY, 0o644), EISDIR);
+    err!(
+        f,
+        f.open(&c, None, b"new/", O_CREAT | O_WRONLY, 0o644),
+        EISDIR
+    );
+    err!(
+        f,
+        f.open(&c, None, b"file/", O_CREAT | O_WRONLY, 0o644),
+        EISDIR
+    );
     err!(f, f.open(&c, None, b".", O_CREAT | O_RDONLY, 0o644), EISDIR);
-    err!(f, f.open(&c, None, b".", O_CREAT | O_EXCL | O_RDONLY, 0o644), EEXIST);
+    err!(
+        f,
+        f.open(&c, None, b".", O_CREAT | O_EXCL | O_RDONLY, 0o644),
+        EEXIST
+    );
     err!(f, f.open(&c, None, b"/", O_CREAT | O_RDONLY, 0o644), EISDIR);
-    err!(f, f.open(&c, None, b"x", O_CREAT | O_DIRECTORY | O_RDONLY, 0o644), EINVAL);
+    err!(
+        f,
+        f.open(&c, None, b"x", O_CREAT | O_DIRECTORY | O_RDONLY, 0o644),
+        EINVAL
+    );
     // O_ACCMODE == 3 opens (Linux), but neither reads nor writes.
     let fd = ok!(f, f.open(&c, None, b"file", 3, 0));
     err!(f, f.read(&c, fd, &mut [0u8; 4]), EBADF);
@@ -157,8 +199,16 @@ fn o_path_descriptions() {
     let l = ok!(f, f.open(&c, None, b"link", O_PATH | O_NOFOLLOW, 0));
     assert_eq!(ok!(f, f.fstat(l)).mode & S_IFMT, S_IFLNK);
     ok!(f, f.close(l));
-    err!(f, f.open(&c, None, b"link", O_RDONLY | O_NOFOLLOW, 0), ELOOP);
-    err!(f, f.open(&c, None, b"file", O_PATH | O_DIRECTORY, 0), ENOTDIR);
+    err!(
+        f,
+        f.open(&c, None, b"link", O_RDONLY | O_NOFOLLOW, 0),
+        ELOOP
+    );
+    err!(
+        f,
+        f.open(&c, None, b"file", O_PATH | O_DIRECTORY, 0),
+        ENOTDIR
+    );
 }
 
 #[test]
@@ -269,15 +319,21 @@ fn readdir_lists_dot_dotdot_and_entries() {
     let fd = ok!(f, f.open(&c, None, b"/d", O_RDONLY | O_DIRECTORY, 0));
     let d_ino = ok!(f, f.fstat(fd)).ino;
     let mut got = Vec::new();
-    ok!(f, f.readdir(fd, &mut |e| {
-        got.push((e.name.to_vec(), e.kind, e.ino, e.next));
-        true
-    }));
+    ok!(
+        f,
+        f.readdir(fd, &mut |e| {
+            got.push((e.name.to_vec(), e.kind, e.ino, e.next));
+            true
+        })
+    );
     let listed: Vec<&[u8]> = got.iter().map(|g| g.0.as_slice()).collect();
     assert_eq!(listed, [&b"."[..], b"..", b"one", b"two", b"three"]);
     assert_eq!(got[0].2, d_ino);
     assert_eq!(got[1].2, 1, "root ino");
-    assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), [DT_DIR, DT_DIR, DT_REG, DT_DIR, DT_LNK]);
+    assert_eq!(
+        got.iter().map(|g| g.1).collect::<Vec<_>>(),
+        [DT_DIR, DT_DIR, DT_REG, DT_DIR, DT_LNK]
+    );
     assert_eq!(got[2].2, ok!(f, f.stat(&c, None, b"/d/one", false)).ino);
     assert!(names(&mut f, fd).is_empty(), "at the end");
     // Seeking back to a cookie resumes right after that entry.
@@ -305,17 +361,29 @@ fn readdir_stops_when_emit_refuses() {
     for _ in 0..10 {
         // Take one entry per call.
         let mut took = false;
-        ok!(f, f.readdir(fd, &mut |e| {
-            if took {
-                return false;
-            }
-            took = true;
-            seen.push(e.name.to_vec());
-            true
-        }));
+        ok!(
+            f,
+            f.readdir(fd, &mut |e| {
+                if took {
+                    return false;
+                }
+                took = true;
+                seen.push(e.name.to_vec());
+                true
+            })
+        );
         if !took {
             break;
         }
     }
-    assert_eq!(seen, [b".".to_vec(), b"..".to_vec(), b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    assert_eq!(
+        seen,
+        [
+            b".".to_vec(),
+            b"..".to_vec(),
+            b"a".to_vec(),
+            b"b".to_vec(),
+            b"c".to_vec()
+        ]
+    );
 }

@@ -16,7 +16,15 @@ fn dots_and_slashes() {
     ok!(f, f.mkdir(&c, None, b"/a", 0o755));
     ok!(f, f.mkdir(&c, None, b"/a/b", 0o755));
     let b = ino(&f, b"/a/b").unwrap();
-    for p in [&b"/a/b"[..], b"//a///b//", b"/a/./b/.", b"/a/b/../b", b"/../../a/b", b"a/b", b"./a//b/"] {
+    for p in [
+        &b"/a/b"[..],
+        b"//a///b//",
+        b"/a/./b/.",
+        b"/a/b/../b",
+        b"/../../a/b",
+        b"a/b",
+        b"./a//b/",
+    ] {
         assert_eq!(ino(&f, p), Ok(b), "{}", String::from_utf8_lossy(p));
     }
     assert_eq!(ino(&f, b"/.."), Ok(1), "'..' at the root stays there");
@@ -52,7 +60,11 @@ fn removed_cwd_keeps_working_for_dots_only() {
     let st = ok!(f, f.stat(&c, Some(cwd), b".", true));
     assert_eq!(st.nlink, 0);
     err!(f, f.stat(&c, Some(cwd), b"x", true), ENOENT);
-    err!(f, f.open(&c, Some(cwd), b"new", O_CREAT | O_WRONLY, 0o644), ENOENT);
+    err!(
+        f,
+        f.open(&c, Some(cwd), b"new", O_CREAT | O_WRONLY, 0o644),
+        ENOENT
+    );
     err!(f, f.mkdir(&c, Some(cwd), b"new", 0o755), ENOENT);
     err!(f, f.path_of(cwd, &mut [0u8; 64]), ENOENT);
     ok!(f, f.close(cwd));
@@ -80,7 +92,11 @@ fn name_and_path_length_limits() {
     put(&mut f, &p, b"ok");
     assert_eq!(ls(&mut f, b"/"), [String::from_utf8(long.clone()).unwrap()]);
     p.push(b'n');
-    err!(f, f.open(&c, None, &p, O_CREAT | O_WRONLY, 0o644), ENAMETOOLONG);
+    err!(
+        f,
+        f.open(&c, None, &p, O_CREAT | O_WRONLY, 0o644),
+        ENAMETOOLONG
+    );
     err!(f, f.stat(&c, None, &p, true), ENAMETOOLONG);
     err!(f, f.mkdir(&c, None, &p, 0o755), ENAMETOOLONG);
     // A path of PATH_MAX bytes (no room for the NUL) is too long, one less is fine.
@@ -112,7 +128,10 @@ fn symlinks_are_followed() {
     let l = ok!(f, f.stat(&c, None, b"/rel", false));
     assert_eq!((l.mode, l.size, l.nlink), (S_IFLNK | 0o777, 6, 1));
     // lstat with a trailing slash follows.
-    assert_eq!(ok!(f, f.stat(&c, None, b"/abs/", false)).mode & S_IFMT, S_IFDIR);
+    assert_eq!(
+        ok!(f, f.stat(&c, None, b"/abs/", false)).mode & S_IFMT,
+        S_IFDIR
+    );
     err!(f, f.stat(&c, None, b"/rel/", true), ENOTDIR);
     let mut buf = [0u8; 64];
     assert_eq!(ok!(f, f.readlink(&c, None, b"/d/up", &mut buf)), 11);
@@ -131,11 +150,20 @@ fn dangling_symlink_and_o_creat() {
     ok!(f, f.symlink(&c, b"target", None, b"/dang"));
     err!(f, f.stat(&c, None, b"/dang", true), ENOENT);
     ok!(f, f.stat(&c, None, b"/dang", false));
-    err!(f, f.open(&c, None, b"/dang", O_CREAT | O_EXCL | O_WRONLY, 0o644), EEXIST);
+    err!(
+        f,
+        f.open(&c, None, b"/dang", O_CREAT | O_EXCL | O_WRONLY, 0o644),
+        EEXIST
+    );
     err!(f, f.mkdir(&c, None, b"/dang/", 0o755), EEXIST);
+    err!(f, f.open(&c, None, b"/dang/", O_CREAT | O_WRONLY, 0o644), EISDIR);
+    err!(f, f.open(&c, None, b"/dang", O_CREAT | O_NOFOLLOW | O_WRONLY, 0o644), ELOOP);
     let fd = ok!(f, f.open(&c, None, b"/dang", O_CREAT | O_WRONLY, 0o644));
     ok!(f, f.close(fd));
-    assert_eq!(ok!(f, f.stat(&c, None, b"/target", false)).mode, S_IFREG | 0o644);
+    assert_eq!(
+        ok!(f, f.stat(&c, None, b"/target", false)).mode,
+        S_IFREG | 0o644
+    );
 }
 
 #[test]
@@ -177,9 +205,16 @@ fn symlink_expansion_past_path_max() {
         p.extend_from_slice(b"/.");
     }
     err!(f, f.stat(&c, None, &p, true), ENAMETOOLONG);
-    err!(f, f.symlink(&c, &vec![b'x'; PATH_MAX], None, b"/m"), ENAMETOOLONG);
+    err!(
+        f,
+        f.symlink(&c, &vec![b'x'; PATH_MAX], None, b"/m"),
+        ENAMETOOLONG
+    );
     ok!(f, f.symlink(&c, &vec![b'x'; PATH_MAX - 1], None, b"/m"));
-    assert_eq!(ok!(f, f.stat(&c, None, b"/m", false)).size as usize, PATH_MAX - 1);
+    assert_eq!(
+        ok!(f, f.stat(&c, None, b"/m", false)).size as usize,
+        PATH_MAX - 1
+    );
 }
 
 #[test]
@@ -204,4 +239,35 @@ fn path_of_builds_absolute_paths() {
     put(&mut f, b"/file", b"");
     let file = ok!(f, f.open(&c, None, b"/file", O_PATH, 0));
     err!(f, f.path_of(file, &mut buf), ENOTDIR);
+}
+
+#[test]
+fn overlong_last_name_is_reported_when_looked_up() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"");
+    let long = vec![b'L'; imfs_core::config::NAME_MAX + 1];
+    let mut slash = long.clone();
+    slash.push(b'/');
+    // Linux walks both parents before looking either name up.
+    err!(f, f.rename(&c, None, &long, None, b"/a/a", 0), ENOENT);
+    err!(f, f.rename(&c, None, b"/f", None, &long, 0), ENAMETOOLONG);
+    err!(f, f.rename(&c, None, &long, None, b"/f", 0), ENAMETOOLONG);
+    err!(
+        f,
+        f.open(&c, None, &slash, O_CREAT | O_WRONLY, 0o644),
+        EISDIR
+    );
+    err!(
+        f,
+        f.open(&c, None, &long, O_CREAT | O_WRONLY, 0o644),
+        ENAMETOOLONG
+    );
+    err!(f, f.unlink(&c, None, &long), ENAMETOOLONG);
+    err!(f, f.rmdir(&c, None, &long), ENAMETOOLONG);
+    err!(f, f.link(&c, None, b"/f", None, &long, false), ENAMETOOLONG);
+    err!(f, f.symlink(&c, b"x", None, &long), ENAMETOOLONG);
+    let mut prefix = long.clone();
+    prefix.extend_from_slice(b"/x");
+    err!(f, f.stat(&c, None, &prefix, true), ENAMETOOLONG);
 }

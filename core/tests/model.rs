@@ -41,8 +41,14 @@ struct Fill {
     links: usize,
 }
 
-fn expected_fill<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize>() -> Fill {
-    Fill { files: (N - 1).min(D), open_files: O, bytes: C * S, links: D - 1 }
+fn expected_fill<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize>(
+) -> Fill {
+    Fill {
+        files: (N - 1).min(D),
+        open_files: O,
+        bytes: C * S,
+        links: D - 1,
+    }
 }
 
 fn name(prefix: &str, i: usize) -> Vec<u8> {
@@ -57,7 +63,8 @@ fn fsck<const N: usize, const D: usize, const C: usize, const S: usize, const O:
     fs: &Fs<N, D, C, S, O>,
     when: &str,
 ) -> Result<(), TestCaseError> {
-    fs.check().map_err(|c| TestCaseError::fail(format!("fsck {when}: {c:?}")))
+    fs.check()
+        .map_err(|c| TestCaseError::fail(format!("fsck {when}: {c:?}")))
 }
 
 fn expect_empty<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize>(
@@ -66,8 +73,18 @@ fn expect_empty<const N: usize, const D: usize, const C: usize, const S: usize, 
 ) -> Result<(), TestCaseError> {
     fsck(fs, when)?;
     let u = fs.usage();
-    let got = [u.nodes.used, u.dirents.used, u.chunks.used, u.open_files.used];
-    prop_assert_eq!(got, [1, 0, 0, 0], "pool use [nodes, dirents, chunks, open files] {}", when);
+    let got = [
+        u.nodes.used,
+        u.dirents.used,
+        u.chunks.used,
+        u.open_files.used,
+    ];
+    prop_assert_eq!(
+        got,
+        [1, 0, 0, 0],
+        "pool use [nodes, dirents, chunks, open files] {}",
+        when
+    );
     Ok(())
 }
 
@@ -78,7 +95,9 @@ fn refill<const N: usize, const D: usize, const C: usize, const S: usize, const 
     let ctx = root();
     let full = |r: Result<_, Errno>, want: Errno, what: &str| match r {
         Err(e) if e == want => Ok(()),
-        other => Err(TestCaseError::fail(format!("{what}: expected {want:?}, got {other:?}"))),
+        other => Err(TestCaseError::fail(format!(
+            "{what}: expected {want:?}, got {other:?}"
+        ))),
     };
 
     let mut files = 0;
@@ -115,7 +134,10 @@ fn refill<const N: usize, const D: usize, const C: usize, const S: usize, const 
         ok("close", fs.close(ofd))?;
     }
 
-    let ofd = ok("create", fs.open(&ctx, None, b"/big", O_CREAT | O_RDWR, 0o644))?;
+    let ofd = ok(
+        "create",
+        fs.open(&ctx, None, b"/big", O_CREAT | O_RDWR, 0o644),
+    )?;
     let block = vec![0x5a; S];
     let mut bytes = 0;
     loop {
@@ -130,12 +152,18 @@ fn refill<const N: usize, const D: usize, const C: usize, const S: usize, const 
     }
     fsck(fs, "with the chunk pool full")?;
     let mut back = vec![0; S];
-    ok("pread", fs.pread(&ctx, ofd, &mut back, (bytes - S.min(bytes)) as u64))?;
+    ok(
+        "pread",
+        fs.pread(&ctx, ofd, &mut back, (bytes - S.min(bytes)) as u64),
+    )?;
     prop_assert!(back.iter().all(|&b| b == 0x5a), "data of a full file");
     ok("close", fs.close(ofd))?;
     ok("unlink", fs.unlink(&ctx, None, b"/big"))?;
 
-    let ofd = ok("create", fs.open(&ctx, None, b"/f", O_CREAT | O_WRONLY, 0o644))?;
+    let ofd = ok(
+        "create",
+        fs.open(&ctx, None, b"/f", O_CREAT | O_WRONLY, 0o644),
+    )?;
     ok("close", fs.close(ofd))?;
     let mut links = 0;
     loop {
@@ -149,13 +177,21 @@ fn refill<const N: usize, const D: usize, const C: usize, const S: usize, const 
         prop_assert!(links <= D, "more links than dirents");
     }
     fsck(fs, "with the dirent pool full")?;
-    prop_assert_eq!(ok("stat", fs.stat(&ctx, None, b"/f", false))?.nlink as usize, links + 1);
+    prop_assert_eq!(
+        ok("stat", fs.stat(&ctx, None, b"/f", false))?.nlink as usize,
+        links + 1
+    );
     for i in 0..links {
         ok("unlink", fs.unlink(&ctx, None, &name("l", i)))?;
     }
     ok("unlink", fs.unlink(&ctx, None, b"/f"))?;
     expect_empty(fs, "after the refill")?;
-    Ok(Fill { files, open_files, bytes, links })
+    Ok(Fill {
+        files,
+        open_files,
+        bytes,
+        links,
+    })
 }
 
 /// Runs `ops` on the core and the model, then deletes everything and refills.
@@ -171,7 +207,11 @@ fn model_case<const N: usize, const D: usize, const C: usize, const S: usize, co
         ok("close", core.fs.close(core.ofd(slot)))?;
     }
     for (path, is_dir) in model.all_paths() {
-        let r = if is_dir { core.fs.rmdir(&root(), None, &path) } else { core.fs.unlink(&root(), None, &path) };
+        let r = if is_dir {
+            core.fs.rmdir(&root(), None, &path)
+        } else {
+            core.fs.unlink(&root(), None, &path)
+        };
         ok(&format!("removing {}", String::from_utf8_lossy(&path)), r)?;
     }
     expect_empty(&core.fs, "after deleting everything")?;
@@ -183,8 +223,14 @@ fn model_case<const N: usize, const D: usize, const C: usize, const S: usize, co
 /// `default` cases unless PROPTEST_CASES says otherwise; failures are not
 /// persisted (the printed minimal case is the reproduction).
 fn cases(default: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(n) }
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(n)
+    }
 }
 
 proptest! {
@@ -207,9 +253,15 @@ proptest! {
 fn a_fresh_filesystem_fills_to_capacity() {
     let mut fs = boxed_fs::<12, 16, 10, 512, 6>();
     expect_empty(&fs, "fresh").unwrap();
-    assert_eq!(refill(&mut fs).unwrap(), expected_fill::<12, 16, 10, 512, 6>());
+    assert_eq!(
+        refill(&mut fs).unwrap(),
+        expected_fill::<12, 16, 10, 512, 6>()
+    );
     // Twice: freeing must make everything usable again.
-    assert_eq!(refill(&mut fs).unwrap(), expected_fill::<12, 16, 10, 512, 6>());
+    assert_eq!(
+        refill(&mut fs).unwrap(),
+        expected_fill::<12, 16, 10, 512, 6>()
+    );
 }
 
 #[test]

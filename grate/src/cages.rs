@@ -41,7 +41,10 @@ impl Default for Cages {
 
 impl Cages {
     pub fn new(max: usize) -> Cages {
-        Cages { map: HashMap::with_capacity(max), max }
+        Cages {
+            map: HashMap::with_capacity(max),
+            max,
+        }
     }
 
     /// Adds `cage`; EAGAIN when `max` cages already live.

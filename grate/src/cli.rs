@@ -48,7 +48,10 @@ mod tests {
     fn program_args_are_not_grate_flags() {
         let cli = Cli::try_parse_from(["imfs-grate", "--log", "sh", "-c", "echo --stats"]).unwrap();
         assert!(cli.log && !cli.stats);
-        assert_eq!(cli.command, ["sh", "-c", "echo --stats"].map(OsString::from));
+        assert_eq!(
+            cli.command,
+            ["sh", "-c", "echo --stats"].map(OsString::from)
+        );
     }
 
     #[test]
@@ -65,11 +68,28 @@ mod tests {
     }
 
     #[test]
+    fn limits_env_lists_every_limit() {
+        let env = crate::Grate::limits_env();
+        let pairs: Vec<&str> = env.split(',').collect();
+        assert_eq!(pairs.len(), imfs_core::config::ALL.len() + 1);
+        for (key, value) in imfs_core::config::ALL {
+            assert!(pairs.contains(&format!("{key}={value}").as_str()), "{key}");
+        }
+        assert_eq!(
+            *pairs.last().unwrap(),
+            format!("footprint_bytes={}", imfs_core::FOOTPRINT_BYTES)
+        );
+    }
+
+    #[test]
     fn show_config_lists_every_limit() {
         let text = show_config();
         for (key, value) in imfs_core::config::ALL {
             assert!(text.contains(&format!("{key} = {value}\n")), "{key}");
         }
-        assert!(text.ends_with(&format!("footprint_bytes = {}\n", imfs_core::FOOTPRINT_BYTES)));
+        assert!(text.ends_with(&format!(
+            "footprint_bytes = {}\n",
+            imfs_core::FOOTPRINT_BYTES
+        )));
     }
 }

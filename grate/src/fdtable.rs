@@ -52,7 +52,9 @@ impl CageFds {
     }
 
     fn slot(&self, fd: i32) -> Option<Slot> {
-        usize::try_from(fd).ok().and_then(|i| self.slots.get(i).copied())
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get(i).copied())
     }
 
     /// The lowest free slot >= `min`.
@@ -101,7 +103,11 @@ impl LocalFdTable {
 
     /// Other limits (tests).
     pub fn with_limits(max_cages: usize, fds_per_cage: usize) -> LocalFdTable {
-        LocalFdTable { cages: HashMap::with_capacity(max_cages), max_cages, fds_per_cage }
+        LocalFdTable {
+            cages: HashMap::with_capacity(max_cages),
+            max_cages,
+            fds_per_cage,
+        }
     }
 
     /// Number of live cages.
@@ -134,7 +140,13 @@ impl LocalFdTable {
 }
 
 impl FdTable for LocalFdTable {
-    fn insert_lowest(&mut self, cage: CageId, min: i32, ofd: OfdId, cloexec: bool) -> Result<i32, Errno> {
+    fn insert_lowest(
+        &mut self,
+        cage: CageId,
+        min: i32,
+        ofd: OfdId,
+        cloexec: bool,
+    ) -> Result<i32, Errno> {
         let min = usize::try_from(min).map_err(|_| Errno::EINVAL)?;
         let t = self.table(cage)?;
         let i = t.lowest_free(min).ok_or(Errno::EMFILE)?;
@@ -142,9 +154,18 @@ impl FdTable for LocalFdTable {
         Ok(i as i32)
     }
 
-    fn insert_at(&mut self, cage: CageId, fd: i32, ofd: OfdId, cloexec: bool) -> Result<Option<OfdId>, Errno> {
+    fn insert_at(
+        &mut self,
+        cage: CageId,
+        fd: i32,
+        ofd: OfdId,
+        cloexec: bool,
+    ) -> Result<Option<OfdId>, Errno> {
         let t = self.table(cage)?;
-        let i = usize::try_from(fd).ok().filter(|&i| i < t.slots.len()).ok_or(Errno::EBADF)?;
+        let i = usize::try_from(fd)
+            .ok()
+            .filter(|&i| i < t.slots.len())
+            .ok_or(Errno::EBADF)?;
         let old = t.slots[i];
         t.set(i, Slot::Imfs { ofd, cloexec });
         Ok(match old {
@@ -204,7 +225,9 @@ impl FdTable for LocalFdTable {
     }
 
     fn exec(&mut self, cage: CageId, closed: &mut dyn FnMut(OfdId)) {
-        let Some(t) = self.cages.get_mut(&cage) else { return };
+        let Some(t) = self.cages.get_mut(&cage) else {
+            return;
+        };
         for i in 0..t.slots.len() {
             if let Slot::Imfs { ofd, cloexec: true } = t.slots[i] {
                 t.set(i, Slot::Free);

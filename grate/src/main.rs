@@ -28,14 +28,26 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<i32, Box<dyn std::error::Error>> {
     let mut grate = Grate::new(GrateOptions { log: cli.log });
+    // Mount mode: staging paths are the program's view, under the prefix.
+    let mount = cli.mount.as_ref().map(|p| p.to_string_lossy().into_owned());
     let ctx = staging_ctx();
     let mut buf = vec![0u8; STAGE_BUF];
     // Upstream grates give programs a /tmp; a failure here is a full fs.
     let _ = grate.fs_mut().mkdir(&ctx, None, b"/tmp", 0o1777);
     if let Ok(spec) = std::env::var("PRELOADS") {
-        let report = staging::preload(grate.fs_mut(), &ctx, &mut StdFiles, &spec, &mut buf)?;
+        let report = staging::preload_mounted(
+            grate.fs_mut(),
+            &ctx,
+            &mut StdFiles,
+            &spec,
+            mount.as_deref(),
+            &mut buf,
+        )?;
         if cli.log {
-            eprintln!("imfs: preloaded {} files ({} bytes), skipped {}", report.files, report.bytes, report.skipped);
+            eprintln!(
+                "imfs: preloaded {} files ({} bytes), skipped {}",
+                report.files, report.bytes, report.skipped
+            );
         }
     }
     let (program, args) = cli.command.split_first().ok_or("no PROGRAM given")?;
@@ -43,9 +55,19 @@ fn run(cli: &Cli) -> Result<i32, Box<dyn std::error::Error>> {
     let status = run_program(&mut grate, cli, program, args, &env)?;
     if let Ok(spec) = std::env::var("DUMPS") {
         let ctx = staging_ctx();
-        let report = staging::dump(grate.fs_mut(), &ctx, &mut StdFiles, &spec, &mut buf);
+        let report = staging::dump_mounted(
+            grate.fs_mut(),
+            &ctx,
+            &mut StdFiles,
+            &spec,
+            mount.as_deref(),
+            &mut buf,
+        );
         if cli.log {
-            eprintln!("imfs: dumped {} files ({} bytes), failed {}", report.files, report.bytes, report.skipped);
+            eprintln!(
+                "imfs: dumped {} files ({} bytes), failed {}",
+                report.files, report.bytes, report.skipped
+            );
         }
     }
     if cli.stats {
@@ -73,18 +95,30 @@ fn run_program(
     _args: &[std::ffi::OsString],
     _env: &[(String, String)],
 ) -> std::io::Result<i32> {
-    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "the native host needs Linux"))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "the native host needs Linux",
+    ))
 }
 
 /// The grate's own identity and the wall clock, for staging.
 fn staging_ctx() -> imfs_core::Ctx {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     #[cfg(target_os = "linux")]
     // SAFETY: geteuid/getegid cannot fail.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
     #[cfg(not(target_os = "linux"))]
     let (uid, gid) = (0, 0);
-    imfs_core::Ctx { now: imfs_core::Timespec { sec: now.as_secs() as i64, nsec: now.subsec_nanos() as i64 }, uid, gid }
+    imfs_core::Ctx {
+        now: imfs_core::Timespec {
+            sec: now.as_secs() as i64,
+            nsec: now.subsec_nanos() as i64,
+        },
+        uid,
+        gid,
+    }
 }
 
 /// `--stats`: use and high-water mark of every pool, to size imfs.toml.
@@ -97,8 +131,14 @@ fn print_stats(u: &GrateUsage) {
         ("fds (all cages)", u.fds),
         ("cages", u.cages),
     ];
-    eprintln!("imfs: {:<16} {:>10} {:>10} {:>10}", "pool", "used", "high", "capacity");
+    eprintln!(
+        "imfs: {:<16} {:>10} {:>10} {:>10}",
+        "pool", "used", "high", "capacity"
+    );
     for (name, p) in rows {
-        eprintln!("imfs: {:<16} {:>10} {:>10} {:>10}", name, p.used, p.high_water, p.capacity);
+        eprintln!(
+            "imfs: {:<16} {:>10} {:>10} {:>10}",
+            name, p.used, p.high_water, p.capacity
+        );
     }
 }

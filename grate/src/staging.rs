@@ -68,11 +68,12 @@ impl HostFiles for StdFiles {
 
 /// The PRELOADS entries as (imfs_path, host_path); malformed ones dropped.
 pub fn parse_preloads(spec: &str) -> impl Iterator<Item = (&str, &str)> {
-    spec.split(':').filter_map(|entry| match entry.split_once('=') {
-        Some((imfs, host)) if !imfs.is_empty() && !host.is_empty() => Some((imfs, host)),
-        None if !entry.is_empty() => Some((entry, entry)),
-        _ => None,
-    })
+    spec.split(':')
+        .filter_map(|entry| match entry.split_once('=') {
+            Some((imfs, host)) if !imfs.is_empty() && !host.is_empty() => Some((imfs, host)),
+            None if !entry.is_empty() => Some((entry, entry)),
+            _ => None,
+        })
 }
 
 /// The DUMPS entries as (imfs_path, host_path); empty ones dropped.
@@ -102,7 +103,11 @@ pub struct StageError {
 
 impl fmt::Display for StageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot preload {} into imfs as {}: ", self.host_path, self.imfs_path)?;
+        write!(
+            f,
+            "cannot preload {} into imfs as {}: ",
+            self.host_path, self.imfs_path
+        )?;
         match self.errno {
             Errno::ENOSPC => write!(
                 f,
@@ -123,7 +128,10 @@ impl fmt::Display for StageError {
             Errno::EMLINK => write!(f, "a directory is full (EMLINK)"),
             e => write!(f, "{e:?}"),
         }?;
-        write!(f, "; raise the limit in imfs.toml (or IMFS_CONFIG) and rebuild")
+        write!(
+            f,
+            "; raise the limit in imfs.toml (or IMFS_CONFIG) and rebuild"
+        )
     }
 }
 
@@ -132,7 +140,16 @@ impl std::error::Error for StageError {}
 /// Errors that mean a limit of imfs.toml is reached, as opposed to an entry
 /// that conflicts with what is already there (skipped).
 fn is_limit(e: Errno) -> bool {
-    matches!(e, Errno::ENOSPC | Errno::EFBIG | Errno::ENAMETOOLONG | Errno::ENFILE | Errno::EMFILE | Errno::ENOMEM | Errno::EMLINK)
+    matches!(
+        e,
+        Errno::ENOSPC
+            | Errno::EFBIG
+            | Errno::ENAMETOOLONG
+            | Errno::ENFILE
+            | Errno::EMFILE
+            | Errno::ENOMEM
+            | Errno::EMLINK
+    )
 }
 
 /// Creates the directories above `path` in imfs (existing ones are fine).
@@ -143,7 +160,9 @@ fn make_parents(fs: &mut Imfs, ctx: &Ctx, path: &str) -> Result<(), Errno> {
         None => return Ok(()),
     };
     while end < parents.len() {
-        end = parents[end + 1..].find('/').map_or(parents.len(), |i| end + 1 + i);
+        end = parents[end + 1..]
+            .find('/')
+            .map_or(parents.len(), |i| end + 1 + i);
         let dir = &parents[..end];
         if dir.trim_matches('/').is_empty() {
             continue;
@@ -156,6 +175,23 @@ fn make_parents(fs: &mut Imfs, ctx: &Ctx, path: &str) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Where a staging path lands in imfs. Root mode: as given. Mount mode
+/// (`--mount PREFIX`): paths name files as the program sees them, so they
+/// must lie under the prefix, which is stripped; others give `None`.
+pub fn imfs_path<'a>(mount: Option<&str>, path: &'a str) -> Option<&'a str> {
+    let Some(prefix) = mount
+        .map(|p| p.trim_end_matches('/'))
+        .filter(|p| !p.is_empty())
+    else {
+        return Some(path);
+    };
+    match path.strip_prefix(prefix)? {
+        "" => Some("/"),
+        rest if rest.starts_with('/') => Some(rest),
+        _ => None,
+    }
+}
+
 /// Stages every PRELOADS entry of `spec`. `buf` is the transfer buffer.
 pub fn preload(
     fs: &mut Imfs,
@@ -164,9 +200,30 @@ pub fn preload(
     spec: &str,
     buf: &mut [u8],
 ) -> Result<StageReport, StageError> {
+    preload_mounted(fs, ctx, files, spec, None, buf)
+}
+
+/// [`preload`] for a grate mounted at `mount` (see [`imfs_path`]).
+pub fn preload_mounted(
+    fs: &mut Imfs,
+    ctx: &Ctx,
+    files: &mut impl HostFiles,
+    spec: &str,
+    mount: Option<&str>,
+    buf: &mut [u8],
+) -> Result<StageReport, StageError> {
     let mut report = StageReport::default();
-    for (imfs_path, host_path) in parse_preloads(spec) {
-        let fail = |errno| StageError { imfs_path: imfs_path.into(), host_path: host_path.into(), errno };
+    for (seen_path, host_path) in parse_preloads(spec) {
+        let Some(imfs_path) = imfs_path(mount, seen_path) else {
+            eprintln!("imfs: preload: skipping {seen_path}: not under the mount prefix");
+            report.skipped += 1;
+            continue;
+        };
+        let fail = |errno| StageError {
+            imfs_path: imfs_path.into(),
+            host_path: host_path.into(),
+            errno,
+        };
         let (mut reader, mode) = match files.open_regular(host_path) {
             Ok(Some(f)) => f,
             Ok(None) => {
@@ -181,7 +238,13 @@ pub fn preload(
             }
         };
         let staged = make_parents(fs, ctx, imfs_path).and_then(|()| {
-            let ofd = fs.open(ctx, None, imfs_path.as_bytes(), O_CREAT | O_WRONLY | O_TRUNC, mode)?;
+            let ofd = fs.open(
+                ctx,
+                None,
+                imfs_path.as_bytes(),
+                O_CREAT | O_WRONLY | O_TRUNC,
+                mode,
+            )?;
             let copied = copy_in(fs, ctx, ofd, &mut reader, buf).and_then(|n| {
                 // O_TRUNC on an existing file keeps its old mode: set the host's.
                 fs.fchmod(ctx, ofd, mode)?;
@@ -210,7 +273,13 @@ pub fn preload(
 }
 
 /// Streams `reader` into `ofd`: the bytes written. A host read error is EIO.
-fn copy_in(fs: &mut Imfs, ctx: &Ctx, ofd: imfs_core::OfdId, reader: &mut impl Read, buf: &mut [u8]) -> Result<u64, Errno> {
+fn copy_in(
+    fs: &mut Imfs,
+    ctx: &Ctx,
+    ofd: imfs_core::OfdId,
+    reader: &mut impl Read,
+    buf: &mut [u8],
+) -> Result<u64, Errno> {
     let mut total = 0u64;
     loop {
         let n = match reader.read(buf) {
@@ -233,10 +302,33 @@ fn copy_in(fs: &mut Imfs, ctx: &Ctx, ofd: imfs_core::OfdId, reader: &mut impl Re
 
 /// Writes every DUMPS entry of `spec` to the host; failures are reported on
 /// stderr and skipped.
-pub fn dump(fs: &mut Imfs, ctx: &Ctx, files: &mut impl HostFiles, spec: &str, buf: &mut [u8]) -> StageReport {
+pub fn dump(
+    fs: &mut Imfs,
+    ctx: &Ctx,
+    files: &mut impl HostFiles,
+    spec: &str,
+    buf: &mut [u8],
+) -> StageReport {
+    dump_mounted(fs, ctx, files, spec, None, buf)
+}
+
+/// [`dump`] for a grate mounted at `mount` (see [`imfs_path`]).
+pub fn dump_mounted(
+    fs: &mut Imfs,
+    ctx: &Ctx,
+    files: &mut impl HostFiles,
+    spec: &str,
+    mount: Option<&str>,
+    buf: &mut [u8],
+) -> StageReport {
     let mut report = StageReport::default();
-    for (imfs_path, host_path) in parse_dumps(spec) {
-        match dump_one(fs, ctx, files, imfs_path, host_path, buf) {
+    for (seen_path, host_path) in parse_dumps(spec) {
+        let result = match imfs_path(mount, seen_path) {
+            Some(imfs_path) => dump_one(fs, ctx, files, imfs_path, host_path, buf),
+            None => Err("not under the mount prefix".to_string()),
+        };
+        let imfs_path = seen_path;
+        match result {
             Ok(n) => {
                 report.files += 1;
                 report.bytes += n;
@@ -258,20 +350,27 @@ fn dump_one(
     host_path: &str,
     buf: &mut [u8],
 ) -> Result<u64, String> {
-    let ofd = fs.open(ctx, None, imfs_path.as_bytes(), O_RDONLY, 0).map_err(|e| format!("imfs open: {e:?}"))?;
+    let ofd = fs
+        .open(ctx, None, imfs_path.as_bytes(), O_RDONLY, 0)
+        .map_err(|e| format!("imfs open: {e:?}"))?;
     let result = (|| {
         let st = fs.fstat(ofd).map_err(|e| format!("imfs stat: {e:?}"))?;
         if st.mode & S_IFMT != S_IFREG {
             return Err("not a regular file".to_string());
         }
-        let mut out = files.create(host_path, st.mode & 0o7777).map_err(|e| format!("host create: {e}"))?;
+        let mut out = files
+            .create(host_path, st.mode & 0o7777)
+            .map_err(|e| format!("host create: {e}"))?;
         let mut total = 0u64;
         loop {
-            let n = fs.read(ctx, ofd, buf).map_err(|e| format!("imfs read: {e:?}"))?;
+            let n = fs
+                .read(ctx, ofd, buf)
+                .map_err(|e| format!("imfs read: {e:?}"))?;
             if n == 0 {
                 break;
             }
-            out.write_all(&buf[..n]).map_err(|e| format!("host write: {e}"))?;
+            out.write_all(&buf[..n])
+                .map_err(|e| format!("host write: {e}"))?;
             total += n as u64;
         }
         out.flush().map_err(|e| format!("host write: {e}"))?;

@@ -27,7 +27,13 @@ fn dup_shares_offset_and_status_flags() {
     assert_eq!(d, 4);
     t.write(fd, b"abc");
     assert_eq!(t.sys(nr::LSEEK, &[d as u64, 0, libc::SEEK_CUR as u64]), 3);
-    assert_eq!(t.sys(nr::FCNTL, &[d as u64, libc::F_SETFL as u64, libc::O_APPEND as u64]), 0);
+    assert_eq!(
+        t.sys(
+            nr::FCNTL,
+            &[d as u64, libc::F_SETFL as u64, libc::O_APPEND as u64]
+        ),
+        0
+    );
     let fl = t.sys(nr::FCNTL, &[fd as u64, libc::F_GETFL as u64]);
     assert_ne!(fl & libc::O_APPEND as i64, 0);
     assert_eq!(fl & libc::O_ACCMODE as i64, libc::O_RDWR as i64);
@@ -50,13 +56,19 @@ fn dup2_dup3_semantics() {
     assert_eq!(t.sys(nr::DUP3, &[fd, fd, 0]), e(Errno::EINVAL));
     assert_eq!(t.sys(nr::DUP3, &[fd, 20, 1]), e(Errno::EINVAL));
     assert_eq!(t.sys(nr::DUP2, &[fd, -1i64 as u64]), e(Errno::EBADF));
-    assert_eq!(t.sys(nr::DUP2, &[fd, config::FDS_PER_CAGE as u64]), e(Errno::EBADF));
+    assert_eq!(
+        t.sys(nr::DUP2, &[fd, config::FDS_PER_CAGE as u64]),
+        e(Errno::EBADF)
+    );
     // dup2 over an open imfs fd closes the old description.
     let before = t.open_files();
     assert_eq!(t.sys(nr::DUP2, &[fd, other]), other as i64);
     assert_eq!(t.open_files(), before - 1);
     assert_eq!(t.sys(nr::DUP3, &[fd, 30, libc::O_CLOEXEC as u64]), 30);
-    assert_eq!(t.sys(nr::FCNTL, &[30, libc::F_GETFD as u64]), libc::FD_CLOEXEC as i64);
+    assert_eq!(
+        t.sys(nr::FCNTL, &[30, libc::F_GETFD as u64]),
+        libc::FD_CLOEXEC as i64
+    );
     assert_eq!(t.sys(nr::FCNTL, &[other, libc::F_GETFD as u64]), 0);
     // dup2 of an imfs fd over stdout: fd 1 becomes imfs's.
     assert_eq!(t.sys(nr::DUP2, &[fd, 1]), 1);
@@ -68,7 +80,11 @@ fn dup2_dup3_semantics() {
 #[test]
 fn fcntl_commands() {
     let mut t = T::new();
-    let fd = t.open("/f", libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC, 0o644) as u64;
+    let fd = t.open(
+        "/f",
+        libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+        0o644,
+    ) as u64;
     assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_GETFD as u64]), 1);
     assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_SETFD as u64, 0]), 0);
     assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_GETFD as u64]), 0);
@@ -76,12 +92,27 @@ fn fcntl_commands() {
     assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_DUPFD as u64, 10]), 11);
     assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_DUPFD_CLOEXEC as u64, 0]), 4);
     assert_eq!(t.sys(nr::FCNTL, &[4, libc::F_GETFD as u64]), 1);
-    assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_DUPFD as u64, -1i64 as u64]), e(Errno::EINVAL));
-    assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_DUPFD as u64, 1 << 30]), e(Errno::EINVAL));
-    assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_GETFL as u64]) & 3, libc::O_WRONLY as i64);
-    assert_eq!(t.sys(nr::FCNTL, &[fd, libc::F_SETLK as u64, 0]), e(Errno::EINVAL));
+    assert_eq!(
+        t.sys(nr::FCNTL, &[fd, libc::F_DUPFD as u64, -1i64 as u64]),
+        e(Errno::EINVAL)
+    );
+    assert_eq!(
+        t.sys(nr::FCNTL, &[fd, libc::F_DUPFD as u64, 1 << 30]),
+        e(Errno::EINVAL)
+    );
+    assert_eq!(
+        t.sys(nr::FCNTL, &[fd, libc::F_GETFL as u64]) & 3,
+        libc::O_WRONLY as i64
+    );
+    assert_eq!(
+        t.sys(nr::FCNTL, &[fd, libc::F_SETLK as u64, 0]),
+        e(Errno::EINVAL)
+    );
     assert_eq!(t.sys(nr::FCNTL, &[fd, 9999, 0]), e(Errno::EINVAL));
-    assert_eq!(t.reply(CAGE, nr::FCNTL, &[0, libc::F_GETFL as u64]), Reply::Continue);
+    assert_eq!(
+        t.reply(CAGE, nr::FCNTL, &[0, libc::F_GETFL as u64]),
+        Reply::Continue
+    );
 }
 
 #[test]
@@ -93,9 +124,19 @@ fn close_range_closes_and_marks() {
     let base = t.open_files();
     assert_eq!(t.reply(CAGE, nr::CLOSE_RANGE, &[5, 6, 0]), Reply::Continue);
     assert_eq!(t.open_files(), base - 2);
-    assert_eq!(t.sys(nr::FCNTL, &[5, libc::F_GETFD as u64]), e(Errno::EBADF));
+    assert_eq!(
+        t.sys(nr::FCNTL, &[5, libc::F_GETFD as u64]),
+        e(Errno::EBADF)
+    );
     assert_eq!(t.sys(nr::FCNTL, &[7, libc::F_GETFD as u64]), 0);
-    assert_eq!(t.reply(CAGE, nr::CLOSE_RANGE, &[3, u32::MAX as u64, 4 /* CLOEXEC */]), Reply::Continue);
+    assert_eq!(
+        t.reply(
+            CAGE,
+            nr::CLOSE_RANGE,
+            &[3, u32::MAX as u64, 4 /* CLOEXEC */]
+        ),
+        Reply::Continue
+    );
     assert_eq!(t.sys(nr::FCNTL, &[8, libc::F_GETFD as u64]), 1);
     assert_eq!(t.sys(nr::CLOSE_RANGE, &[9, 3, 0]), e(Errno::EINVAL));
     assert_eq!(t.sys(nr::CLOSE_RANGE, &[3, 9, 1]), e(Errno::EINVAL));
@@ -110,9 +151,15 @@ fn emfile_at_the_limit_then_recovery() {
         assert_eq!(t.sys(nr::DUP, &[first as u64]), want);
     }
     assert_eq!(t.sys(nr::DUP, &[first as u64]), e(Errno::EMFILE));
-    assert_eq!(t.sys(nr::FCNTL, &[first as u64, libc::F_DUPFD as u64, 0]), e(Errno::EMFILE));
+    assert_eq!(
+        t.sys(nr::FCNTL, &[first as u64, libc::F_DUPFD as u64, 0]),
+        e(Errno::EMFILE)
+    );
     // A full table creates nothing: no file appears.
-    assert_eq!(t.open("/new", libc::O_CREAT | libc::O_RDWR, 0o644), e(Errno::EMFILE));
+    assert_eq!(
+        t.open("/new", libc::O_CREAT | libc::O_RDWR, 0o644),
+        e(Errno::EMFILE)
+    );
     assert_eq!(t.stat("/new").map(|_| ()), Err(e(Errno::ENOENT)));
     assert_eq!(t.close(100), 0);
     assert_eq!(t.open("/new", libc::O_CREAT | libc::O_RDWR, 0o644), 100);
@@ -132,7 +179,10 @@ fn fork_shares_descriptions_and_isolates_tables() {
     // The child's own fd is invisible to the parent.
     let cfd = t.openc(2, "/g", libc::O_CREAT | libc::O_RDWR, 0o644);
     assert_eq!(cfd, 4);
-    assert_eq!(t.sys(nr::WRITE, &[cfd as u64, t.h.end(CAGE) - 8, 1]), e(Errno::EBADF));
+    assert_eq!(
+        t.sys(nr::WRITE, &[cfd as u64, t.h.end(CAGE) - 8, 1]),
+        e(Errno::EBADF)
+    );
     // A cage that never existed has no fds but stdio.
     assert_eq!(t.sysc(77, nr::CLOSE, &[fd as u64]), e(Errno::EBADF));
     // Closing in the child leaves the parent's fd working.
@@ -152,8 +202,14 @@ fn exec_closes_cloexec_fds_only() {
     let base = t.open_files();
     t.h.exec(&mut t.g, CAGE);
     assert_eq!(t.open_files(), base - 1);
-    assert_eq!(t.sys(nr::FCNTL, &[gone as u64, libc::F_GETFD as u64]), e(Errno::EBADF));
-    assert_eq!(t.sys(nr::FCNTL, &[dup as u64, libc::F_GETFD as u64]), e(Errno::EBADF));
+    assert_eq!(
+        t.sys(nr::FCNTL, &[gone as u64, libc::F_GETFD as u64]),
+        e(Errno::EBADF)
+    );
+    assert_eq!(
+        t.sys(nr::FCNTL, &[dup as u64, libc::F_GETFD as u64]),
+        e(Errno::EBADF)
+    );
     assert_eq!(t.sys(nr::FCNTL, &[keep as u64, libc::F_GETFD as u64]), 0);
     assert_eq!(t.g.usage().fds.used, 1);
 }

@@ -18,15 +18,18 @@ fn program(name: &str) -> PathBuf {
             let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/native-progs/cases.c");
             let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("native-progs");
             std::fs::create_dir_all(&out).unwrap();
-            // A unique name per test process: parallel `cargo test` runs do not race.
-            let bin = out.join(format!("cases-{}", std::process::id()));
+            // Built under a unique name, then renamed: parallel `cargo test`
+            // runs never see a half-written binary.
+            let tmp = out.join(format!("cases.{}", std::process::id()));
             let status = Command::new("cc")
                 .args(["-static", "-O2", "-Wall", "-pthread", "-o"])
-                .arg(&bin)
+                .arg(&tmp)
                 .arg(&src)
                 .status()
                 .expect("cc (gcc with static glibc) is needed for the native tests");
             assert!(status.success(), "compiling {}", src.display());
+            let bin = out.join("cases");
+            std::fs::rename(&tmp, &bin).unwrap();
             bin
         })
         .clone()
@@ -57,13 +60,29 @@ fn assert_case_passes(name: &str) {
     assert_eq!(code, 0, "case {name} failed:\n{stderr}");
 }
 
-/// An empty host directory to use as --mount PREFIX, unique per test.
-fn mount_dir(test: &str) -> PathBuf {
+/// An empty host directory to use as --mount PREFIX, unique per test,
+/// removed when dropped.
+struct MountDir(PathBuf);
+
+impl std::ops::Deref for MountDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for MountDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn mount_dir(test: &str) -> MountDir {
     let dir =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mnt-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    MountDir(dir)
 }
 
 fn is_empty_dir(dir: &Path) -> bool {
@@ -109,6 +128,11 @@ fn threads_share_one_table() {
 }
 
 #[test]
+fn new_files_get_the_callers_ids_after_setuid() {
+    assert_case_passes("creds");
+}
+
+#[test]
 fn fork_copies_the_table_as_it_was() {
     assert_case_passes("fork");
 }
@@ -135,6 +159,49 @@ fn mount_mode_runs_the_hosts_shell() {
         is_empty_dir(&dir),
         "imfs wrote to the host under the prefix"
     );
+}
+
+#[test]
+fn mount_mode_at_slash_imfs_leaves_the_host_alone() {
+    // The issue's own example; only where the host has no /imfs.
+    if Path::new("/imfs").exists() {
+        return;
+    }
+    let out = grate(&[
+        "--mount",
+        "/imfs",
+        "sh",
+        "-c",
+        "echo hi > /imfs/a; cat /imfs/a",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
+    assert!(!Path::new("/imfs").exists());
+}
+
+#[test]
+fn mount_mode_umask_applies_on_both_sides_and_stdin_passes() {
+    let dir = mount_dir("umask");
+    let prefix = dir.to_str().unwrap();
+    let host_file = dir.with_extension("hostfile");
+    let _ = std::fs::remove_file(&host_file);
+    let script = format!(
+        "umask 077; cat > {prefix}/in; echo y > {h}; stat -c %a {prefix}/in {h}; cat {prefix}/in",
+        h = host_file.display()
+    );
+    let out = Command::new(GRATE)
+        .args(["--mount", prefix, "sh", "-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"piped\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "600\n600\npiped\n");
+    std::fs::remove_file(host_file).unwrap();
+    assert!(is_empty_dir(&dir));
 }
 
 #[test]

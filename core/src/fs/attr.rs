@@ -12,13 +12,22 @@ pub const DEV: u64 = 0x1994;
 /// tmpfs reports directory sizes in these units per entry ("." and ".." included).
 const BOGO_DIRENT_SIZE: u64 = 20;
 
-impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
-    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+impl<
+        const NODES: usize,
+        const DIRENTS: usize,
+        const CHUNKS: usize,
+        const CHUNK_SIZE: usize,
+        const OFDS: usize,
+    > Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
 {
     pub(super) fn stat_node(&self, node: u32) -> Stat {
         let n = self.nodes.at(node);
         let (nlink, size) = if n.is_dir() {
-            let nlink = if self.is_unlinked(node) { 0 } else { n.subdirs.saturating_add(2) };
+            let nlink = if self.is_unlinked(node) {
+                0
+            } else {
+                n.subdirs.saturating_add(2)
+            };
             (nlink, (n.size + 2) * BOGO_DIRENT_SIZE)
         } else {
             (n.links, n.size)
@@ -50,7 +59,14 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     }
 
     /// access/faccessat: `mode` is F_OK or R_OK|W_OK|X_OK.
-    pub fn access(&self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], mode: u32, follow: bool) -> Result<()> {
+    pub fn access(
+        &self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        mode: u32,
+        follow: bool,
+    ) -> Result<()> {
         if mode & !(R_OK | W_OK | X_OK) != 0 {
             return Err(Errno::EINVAL);
         }
@@ -125,7 +141,14 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         self.chmod_node(ctx, node, mode)
     }
 
-    pub fn chmod(&mut self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], mode: u32, follow: bool) -> Result<()> {
+    pub fn chmod(
+        &mut self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        mode: u32,
+        follow: bool,
+    ) -> Result<()> {
         let node = self.lookup_path(ctx, dir, path, follow)?;
         if self.nodes.at(node).is_symlink() {
             // Linux cannot chmod a symlink itself (fchmodat AT_SYMLINK_NOFOLLOW).
@@ -172,7 +195,15 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     }
 
     /// `u32::MAX` leaves that id unchanged.
-    pub fn chown(&mut self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], uid: u32, gid: u32, follow: bool) -> Result<()> {
+    pub fn chown(
+        &mut self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        uid: u32,
+        gid: u32,
+        follow: bool,
+    ) -> Result<()> {
         let node = self.lookup_path(ctx, dir, path, follow)?;
         self.chown_node(ctx, node, uid, gid)
     }
@@ -182,18 +213,30 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     /// Validates utimensat times; `None` when both are UTIME_OMIT, which
     /// Linux answers with success before even looking the file up.
     fn utimens_times(times: Option<[Timespec; 2]>) -> Result<Option<[Timespec; 2]>> {
-        let times = times.unwrap_or([Timespec { sec: 0, nsec: UTIME_NOW }; 2]);
+        let times = times.unwrap_or(
+            [Timespec {
+                sec: 0,
+                nsec: UTIME_NOW,
+            }; 2],
+        );
         for t in &times {
-            if t.nsec != UTIME_NOW && t.nsec != UTIME_OMIT && !(0..1_000_000_000).contains(&t.nsec) {
+            if t.nsec != UTIME_NOW && t.nsec != UTIME_OMIT && !(0..1_000_000_000).contains(&t.nsec)
+            {
                 return Err(Errno::EINVAL);
             }
         }
-        Ok(if times.iter().all(|t| t.nsec == UTIME_OMIT) { None } else { Some(times) })
+        Ok(if times.iter().all(|t| t.nsec == UTIME_OMIT) {
+            None
+        } else {
+            Some(times)
+        })
     }
 
     fn utimens_node(&mut self, ctx: &Ctx, node: u32, times: [Timespec; 2]) -> Result<()> {
         let n = self.nodes.at(node);
-        let explicit = times.iter().any(|t| t.nsec != UTIME_NOW && t.nsec != UTIME_OMIT);
+        let explicit = times
+            .iter()
+            .any(|t| t.nsec != UTIME_NOW && t.nsec != UTIME_OMIT);
         if !is_owner(ctx, n) {
             if explicit {
                 return Err(Errno::EPERM);
@@ -214,7 +257,9 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
 
     /// futimens: `None` sets both to now; UTIME_NOW/UTIME_OMIT in nsec as utimensat(2).
     pub fn futimens(&mut self, ctx: &Ctx, ofd: OfdId, times: Option<[Timespec; 2]>) -> Result<()> {
-        let Some(times) = Self::utimens_times(times)? else { return Ok(()) };
+        let Some(times) = Self::utimens_times(times)? else {
+            return Ok(());
+        };
         let node = self.io_ofd(ofd)?.node;
         self.utimens_node(ctx, node, times)
     }
@@ -228,7 +273,9 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         times: Option<[Timespec; 2]>,
         follow: bool,
     ) -> Result<()> {
-        let Some(times) = Self::utimens_times(times)? else { return Ok(()) };
+        let Some(times) = Self::utimens_times(times)? else {
+            return Ok(());
+        };
         let node = self.lookup_path(ctx, dir, path, follow)?;
         self.utimens_node(ctx, node, times)
     }

@@ -85,8 +85,13 @@ fn hash(parent: u32, name: &[u8]) -> u64 {
     h ^ (h >> 33)
 }
 
-impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
-    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+impl<
+        const NODES: usize,
+        const DIRENTS: usize,
+        const CHUNKS: usize,
+        const CHUNK_SIZE: usize,
+        const OFDS: usize,
+    > Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
 {
     pub(super) fn bucket(parent: u32, name: &[u8]) -> usize {
         // Multiply-shift maps the hash onto 0..DIRENTS without a division.
@@ -109,7 +114,11 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     /// Adds entry `name` -> `node` to `dir` (the caller checked that the name
     /// is free and valid). ENOSPC when the entry pool is full.
     pub(super) fn add_entry(&mut self, dir: u32, name: &[u8], node: u32) -> Result<u32> {
-        let mut e = Dirent { node, parent: dir, ..Dirent::ZERO };
+        let mut e = Dirent {
+            node,
+            parent: dir,
+            ..Dirent::ZERO
+        };
         e.set_name(name);
         let d = self.dirents.alloc(e).ok_or(Errno::ENOSPC)?;
         self.attach(d);

@@ -21,8 +21,13 @@ fn ensure(ok: bool, err: Corruption) -> Check {
     }
 }
 
-impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
-    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+impl<
+        const NODES: usize,
+        const DIRENTS: usize,
+        const CHUNKS: usize,
+        const CHUNK_SIZE: usize,
+        const OFDS: usize,
+    > Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
 {
     /// statfs: totals and free counts straight from the pools. `ffree` is the
     /// number of files that can still be created (a node and an entry each).
@@ -83,7 +88,10 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
                     && !name.iter().any(|&b| b == b'/' || b == 0),
                 bad,
             )?;
-            ensure(self.lookup(e.parent, name) == Some(d), Corruption::NameIndex(d))?;
+            ensure(
+                self.lookup(e.parent, name) == Some(d),
+                Corruption::NameIndex(d),
+            )?;
         }
         Ok(())
     }
@@ -95,7 +103,10 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             let mut link = *head;
             while let Some(d) = link.get() {
                 let e = self.dirents.live(d).ok_or(Corruption::NameIndex(d))?;
-                ensure(Self::bucket(e.parent, e.name()) == b, Corruption::NameIndex(d))?;
+                ensure(
+                    Self::bucket(e.parent, e.name()) == b,
+                    Corruption::NameIndex(d),
+                )?;
                 total += 1;
                 ensure(total <= self.dirents.used(), Corruption::NameIndex(d))?;
                 link = e.chain;
@@ -118,7 +129,10 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             let mut link = n.first;
             while let Some(d) = link.get() {
                 let e = self.dirents.live(d).ok_or(bad)?;
-                ensure(e.parent == i && e.prev == prev && e.seq >= FIRST_SEQ && e.seq > last_seq, bad)?;
+                ensure(
+                    e.parent == i && e.prev == prev && e.seq >= FIRST_SEQ && e.seq > last_seq,
+                    bad,
+                )?;
                 ensure(e.seq < FIRST_SEQ + n.next_seq, bad)?;
                 count += 1;
                 ensure(count <= self.dirents.used() as u64, bad)?;
@@ -129,20 +143,29 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
                 prev = link;
                 link = e.next;
             }
-            ensure(n.last == prev && n.size == count && n.subdirs == subdirs, bad)?;
+            ensure(
+                n.last == prev && n.size == count && n.subdirs == subdirs,
+                bad,
+            )?;
             if i == ROOT {
                 ensure(n.parent == ROOT && n.dirent.is_none() && n.links == 0, bad)?;
                 continue;
             }
             if n.links == 0 {
-                ensure(n.dirent.is_none() && n.opens > 0 && n.first.is_none(), Corruption::OrphanNode(i))?;
+                ensure(
+                    n.dirent.is_none() && n.opens > 0 && n.first.is_none(),
+                    Corruption::OrphanNode(i),
+                )?;
                 continue;
             }
             let d = n.dirent.get().ok_or(bad)?;
             let e = self.dirents.live(d).ok_or(bad)?;
             ensure(e.node == i && e.parent == n.parent && n.links == 1, bad)?;
             // The parent chain reaches the root without a cycle.
-            ensure(self.is_ancestor(ROOT, i) && !self.is_ancestor(i, n.parent), bad)?;
+            ensure(
+                self.is_ancestor(ROOT, i) && !self.is_ancestor(i, n.parent),
+                bad,
+            )?;
         }
         Ok(())
     }
@@ -166,14 +189,21 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         if let Some(index) = bad_chunk {
             return Err(Corruption::Chunk(index));
         }
-        ensure(chunk_total == self.data.usage().used as u64, Corruption::PoolAccounting("chunks"))?;
+        ensure(
+            chunk_total == self.data.usage().used as u64,
+            Corruption::PoolAccounting("chunks"),
+        )?;
         let mut base = 0usize;
         while base < touched {
             let end = (base + WINDOW).min(touched);
             let mut links = [0u32; WINDOW];
             let mut opens = [0u32; WINDOW];
             let mut chunks = [0u32; WINDOW];
-            let slot = |node: u32| (node as usize).checked_sub(base).filter(|&k| k < end - base);
+            let slot = |node: u32| {
+                (node as usize)
+                    .checked_sub(base)
+                    .filter(|&k| k < end - base)
+            };
             for (_, e) in self.dirents.iter_live() {
                 if let Some(k) = slot(e.node) {
                     links[k] += 1;
@@ -191,11 +221,19 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             });
             for k in 0..end - base {
                 let i = (base + k) as u32;
-                let Some(n) = self.nodes.live(i) else { continue };
-                ensure(n.links == links[k], Corruption::LinkCount(i, n.links, links[k]))?;
+                let Some(n) = self.nodes.live(i) else {
+                    continue;
+                };
+                ensure(
+                    n.links == links[k],
+                    Corruption::LinkCount(i, n.links, links[k]),
+                )?;
                 ensure(n.opens == opens[k], Corruption::OpenFile(i))?;
                 ensure(n.chunks == chunks[k], Corruption::NodeData(i))?;
-                ensure(i == ROOT || n.links > 0 || n.opens > 0, Corruption::OrphanNode(i))?;
+                ensure(
+                    i == ROOT || n.links > 0 || n.opens > 0,
+                    Corruption::OrphanNode(i),
+                )?;
             }
             base = end;
         }

@@ -8,8 +8,13 @@ use crate::{Ctx, Errno, OfdId, Result, Timespec};
 /// A day in seconds: relatime refreshes an atime at least this old.
 const RELATIME_WINDOW: i64 = 24 * 60 * 60;
 
-impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
-    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+impl<
+        const NODES: usize,
+        const DIRENTS: usize,
+        const CHUNKS: usize,
+        const CHUNK_SIZE: usize,
+        const OFDS: usize,
+    > Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
 {
     /// The node of a description open for reading; EBADF otherwise, EISDIR on a directory.
     fn readable_node(&self, ofd: OfdId) -> Result<(u32, u32)> {
@@ -42,7 +47,9 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         // relatime, as tmpfs mounts by default.
         let n = self.nodes.at_mut(node);
         if flags & O_NOATIME == 0
-            && (n.atime <= n.mtime || n.atime <= n.ctime || now.sec.saturating_sub(n.atime.sec) >= RELATIME_WINDOW)
+            && (n.atime <= n.mtime
+                || n.atime <= n.ctime
+                || now.sec.saturating_sub(n.atime.sec) >= RELATIME_WINDOW)
         {
             n.atime = now;
         }
@@ -86,7 +93,11 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
 
     pub fn write(&mut self, ctx: &Ctx, ofd: OfdId, buf: &[u8]) -> Result<usize> {
         let (node, flags) = self.writable_node(ofd)?;
-        let off = if flags & O_APPEND != 0 { self.nodes.at(node).size } else { self.ofd(ofd)?.pos };
+        let off = if flags & O_APPEND != 0 {
+            self.nodes.at(node).size
+        } else {
+            self.ofd(ofd)?.pos
+        };
         let n = self.write_at(ctx, node, off, buf)?;
         self.ofd_mut(ofd)?.pos = off + n as u64;
         Ok(n)
@@ -106,7 +117,11 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         if off > i64::MAX as u64 {
             return Err(Errno::EINVAL);
         }
-        let off = if flags & O_APPEND != 0 { self.nodes.at(node).size } else { off };
+        let off = if flags & O_APPEND != 0 {
+            self.nodes.at(node).size
+        } else {
+            off
+        };
         self.write_at(ctx, node, off, buf)
     }
 

@@ -15,8 +15,13 @@ const KEPT_FLAGS: u32 = !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
 /// The flags O_PATH honours.
 const PATH_FLAGS: u32 = O_PATH | O_DIRECTORY | O_NOFOLLOW;
 
-impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
-    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+impl<
+        const NODES: usize,
+        const DIRENTS: usize,
+        const CHUNKS: usize,
+        const CHUNK_SIZE: usize,
+        const OFDS: usize,
+    > Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
 {
     /// A node no entry names any more (removed, still open).
     pub(super) fn is_unlinked(&self, node: u32) -> bool {
@@ -25,6 +30,7 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
 
     /// Checks that `r` names a new entry the caller may create; returns its directory.
     fn create_target(&self, ctx: &Ctx, r: &Resolved, want_dir: bool) -> Result<u32> {
+        r.name_ok()?;
         if r.last != Last::Name || r.node.is_some() {
             return Err(Errno::EEXIST);
         }
@@ -52,7 +58,10 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             }
         }
         // Linux strips setgid from a new file whose group the creator is not in.
-        if mode & S_IFMT != S_IFDIR && mode & (S_ISGID | 0o010) == S_ISGID | 0o010 && ctx.uid != 0 && gid != ctx.gid
+        if mode & S_IFMT != S_IFDIR
+            && mode & (S_ISGID | 0o010) == S_ISGID | 0o010
+            && ctx.uid != 0
+            && gid != ctx.gid
         {
             mode &= !S_ISGID;
         }
@@ -75,7 +84,14 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     /// open(2)/openat(2): `flags` are Linux O_* bits (O_CLOEXEC is the caller's
     /// business and ignored here), `mode` the permission bits for O_CREAT,
     /// umask already applied. ENFILE when the open-file pool is full.
-    pub fn open(&mut self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], flags: u32, mode: u32) -> Result<OfdId> {
+    pub fn open(
+        &mut self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        flags: u32,
+        mode: u32,
+    ) -> Result<OfdId> {
         if self.ofds.available() == 0 {
             return Err(Errno::ENFILE);
         }
@@ -95,10 +111,17 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         }
         let excl = creat && flags & O_EXCL != 0;
         let follow = flags & O_NOFOLLOW == 0 && !excl;
-        let r = self.resolve(ctx, dir, path, follow, true)?;
-        if creat && r.slash && r.last == Last::Name {
-            return Err(Errno::EISDIR);
+        let mut r = self.resolve(ctx, dir, path, follow && !creat, !creat)?;
+        if creat {
+            // O_CREAT refuses "name/" before looking at what name is.
+            if r.slash && r.last == Last::Name {
+                return Err(Errno::EISDIR);
+            }
+            if follow && r.node.is_some_and(|n| self.nodes.at(n).is_symlink()) {
+                r = self.resolve(ctx, dir, path, true, true)?;
+            }
         }
+        r.name_ok()?;
         let kept = (flags & KEPT_FLAGS) | O_LARGEFILE;
         let node = match r.node {
             None if creat => {
@@ -141,7 +164,14 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     }
 
     /// O_TMPFILE: an unnamed regular file in directory `path`, alive while open.
-    fn open_tmpfile(&mut self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], flags: u32, mode: u32) -> Result<OfdId> {
+    fn open_tmpfile(
+        &mut self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        flags: u32,
+        mode: u32,
+    ) -> Result<OfdId> {
         if !matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR) || flags & O_CREAT != 0 {
             return Err(Errno::EINVAL);
         }
@@ -167,7 +197,14 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     }
 
     /// mknod: regular files (S_IFREG or type 0); other types give EPERM.
-    pub fn mknod(&mut self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], mode: u32, dev: u64) -> Result<()> {
+    pub fn mknod(
+        &mut self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        mode: u32,
+        dev: u64,
+    ) -> Result<()> {
         let _ = dev;
         match mode & S_IFMT {
             0 | S_IFREG => {}
@@ -188,6 +225,7 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             Last::DotDot => return Err(Errno::ENOTEMPTY),
             Last::Name => {}
         }
+        r.name_ok()?;
         let (node, d) = r.node.zip(r.dirent).ok_or(Errno::ENOENT)?;
         let victim = self.nodes.at(node);
         may_delete(ctx, self.nodes.at(r.dir), victim)?;
@@ -209,10 +247,15 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         if r.last != Last::Name {
             return Err(Errno::EISDIR);
         }
+        r.name_ok()?;
         let (node, d) = r.node.zip(r.dirent).ok_or(Errno::ENOENT)?;
         let victim = self.nodes.at(node);
         if r.slash {
-            return Err(if victim.is_dir() { Errno::EISDIR } else { Errno::ENOTDIR });
+            return Err(if victim.is_dir() {
+                Errno::EISDIR
+            } else {
+                Errno::ENOTDIR
+            });
         }
         may_delete(ctx, self.nodes.at(r.dir), victim)?;
         if victim.is_dir() {
@@ -254,7 +297,13 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         Ok(())
     }
 
-    pub fn symlink(&mut self, ctx: &Ctx, target: &[u8], dir: Option<OfdId>, path: &[u8]) -> Result<()> {
+    pub fn symlink(
+        &mut self,
+        ctx: &Ctx,
+        target: &[u8],
+        dir: Option<OfdId>,
+        path: &[u8],
+    ) -> Result<()> {
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -289,7 +338,13 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     }
 
     /// readlink: copies at most `buf.len()` bytes of the target (no NUL), returns the count.
-    pub fn readlink(&self, ctx: &Ctx, dir: Option<OfdId>, path: &[u8], buf: &mut [u8]) -> Result<usize> {
+    pub fn readlink(
+        &self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        buf: &mut [u8],
+    ) -> Result<usize> {
         if buf.is_empty() {
             return Err(Errno::EINVAL);
         }
@@ -341,9 +396,15 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             return Err(Errno::EBUSY);
         }
         if new.last != Last::Name {
-            return Err(if noreplace { Errno::EEXIST } else { Errno::EBUSY });
+            return Err(if noreplace {
+                Errno::EEXIST
+            } else {
+                Errno::EBUSY
+            });
         }
+        old.name_ok()?;
         let (src, src_d) = old.node.zip(old.dirent).ok_or(Errno::ENOENT)?;
+        new.name_ok()?;
         let target = new.node.zip(new.dirent);
         if exchange && target.is_none() {
             return Err(Errno::ENOENT);
@@ -368,7 +429,11 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         }
         if let Some((t, _)) = target {
             if tgt_is_dir && self.is_ancestor(t, old.dir) {
-                return Err(if exchange { Errno::EINVAL } else { Errno::ENOTEMPTY });
+                return Err(if exchange {
+                    Errno::EINVAL
+                } else {
+                    Errno::ENOTEMPTY
+                });
             }
             if t == src {
                 // Two names of one node (or the same name): nothing to do.
@@ -380,7 +445,11 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             Some((t, _)) => {
                 may_delete(ctx, self.nodes.at(new.dir), self.nodes.at(t))?;
                 if !exchange && src_is_dir != tgt_is_dir {
-                    return Err(if src_is_dir { Errno::ENOTDIR } else { Errno::EISDIR });
+                    return Err(if src_is_dir {
+                        Errno::ENOTDIR
+                    } else {
+                        Errno::EISDIR
+                    });
                 }
             }
             None => may(ctx, self.nodes.at(new.dir), MAY_WRITE | MAY_EXEC)?,
@@ -421,7 +490,15 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     }
 
     /// RENAME_EXCHANGE: entries `a` (in `a_dir`, naming `a_node`) and `b` swap nodes.
-    fn exchange_entries(&mut self, a: u32, b: u32, a_node: u32, b_node: u32, a_dir: u32, b_dir: u32) {
+    fn exchange_entries(
+        &mut self,
+        a: u32,
+        b: u32,
+        a_node: u32,
+        b_node: u32,
+        a_dir: u32,
+        b_dir: u32,
+    ) {
         for (node, dir) in [(a_node, a_dir), (b_node, b_dir)] {
             if self.nodes.at(node).is_dir() {
                 let d = self.nodes.at_mut(dir);

@@ -114,7 +114,11 @@ impl Slot for Node {
     };
 
     fn make_free(&mut self, next: Link) {
-        *self = Node { freed: true, dirent: next, ..Node::ZERO };
+        *self = Node {
+            freed: true,
+            dirent: next,
+            ..Node::ZERO
+        };
     }
 
     fn is_free(&self) -> bool {

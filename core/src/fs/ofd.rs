@@ -35,7 +35,12 @@ pub(crate) struct Ofd {
 
 impl Ofd {
     pub fn new(node: u32, flags: u32) -> Ofd {
-        Ofd { node, refs: 1, flags, ..Ofd::ZERO }
+        Ofd {
+            node,
+            refs: 1,
+            flags,
+            ..Ofd::ZERO
+        }
     }
 
     pub fn is_path(&self) -> bool {
@@ -64,7 +69,11 @@ impl Slot for Ofd {
     };
 
     fn make_free(&mut self, next: Link) {
-        *self = Ofd { gen: self.gen.wrapping_add(1) & GEN_MASK, next_free: next, ..Ofd::ZERO };
+        *self = Ofd {
+            gen: self.gen.wrapping_add(1) & GEN_MASK,
+            next_free: next,
+            ..Ofd::ZERO
+        };
     }
 
     fn is_free(&self) -> bool {
@@ -77,12 +86,20 @@ impl Slot for Ofd {
 
     /// The generation survives reuse: it is what tells old ids from new.
     fn revive(&mut self, value: Ofd) {
-        *self = Ofd { gen: self.gen, ..value };
+        *self = Ofd {
+            gen: self.gen,
+            ..value
+        };
     }
 }
 
-impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
-    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+impl<
+        const NODES: usize,
+        const DIRENTS: usize,
+        const CHUNKS: usize,
+        const CHUNK_SIZE: usize,
+        const OFDS: usize,
+    > Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
 {
     /// The slot index of a live description, EBADF for anything else.
     pub(super) fn ofd_index(&self, id: OfdId) -> Result<u32> {
@@ -114,7 +131,10 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
 
     /// Opens a description on `node`. ENFILE when the pool is full.
     pub(super) fn new_ofd(&mut self, node: u32, flags: u32) -> Result<OfdId> {
-        let index = self.ofds.alloc(Ofd::new(node, flags)).ok_or(Errno::ENFILE)?;
+        let index = self
+            .ofds
+            .alloc(Ofd::new(node, flags))
+            .ok_or(Errno::ENFILE)?;
         self.nodes.at_mut(node).opens += 1;
         let gen = self.ofds.at(index).gen;
         Ok(OfdId(gen << INDEX_BITS | index))

@@ -38,10 +38,29 @@ pub(crate) struct Resolved {
     pub node: Option<u32>,
     /// The entry naming `node` when `last` is `Name`.
     pub dirent: Option<u32>,
+    /// The last name is longer than NAME_MAX. Linux finds out only when it
+    /// looks that name up, so each operation reports it at that point.
+    pub too_long: bool,
 }
 
-impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
-    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+impl Resolved {
+    /// ENAMETOOLONG if the last name was too long to look up.
+    pub fn name_ok(&self) -> Result<()> {
+        if self.too_long {
+            Err(Errno::ENAMETOOLONG)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<
+        const NODES: usize,
+        const DIRENTS: usize,
+        const CHUNKS: usize,
+        const CHUNK_SIZE: usize,
+        const OFDS: usize,
+    > Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
 {
     /// The directory a relative path starts from.
     fn base_dir(&self, at: Option<OfdId>) -> Result<u32> {
@@ -79,7 +98,11 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             return Err(Errno::EINVAL);
         }
         // An absolute path ignores the base entirely, even a bad one, as Linux does.
-        let mut cur = if path[0] == b'/' { ROOT } else { self.base_dir(at)? };
+        let mut cur = if path[0] == b'/' {
+            ROOT
+        } else {
+            self.base_dir(at)?
+        };
         let mut buf: Option<[u8; PATH_MAX]> = None;
         let mut pos = 0usize;
         let mut links = 0usize;
@@ -104,6 +127,7 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
                     slash: true,
                     node: Some(ROOT),
                     dirent: None,
+                    too_long: false,
                 });
             }
             let comp_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
@@ -118,7 +142,19 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
             }
             may(ctx, dir, MAY_EXEC)?;
             if comp.len() > NAME_MAX {
-                return Err(Errno::ENAMETOOLONG);
+                if !is_last {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                let slash = slashes > 0;
+                return Ok(Resolved {
+                    dir: cur,
+                    last: Last::Name,
+                    name: Name::new(),
+                    slash,
+                    node: None,
+                    dirent: None,
+                    too_long: true,
+                });
             }
             let (last, node, dirent) = match comp {
                 b"." => (Last::Dot, Some(cur), None),
@@ -154,8 +190,20 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
                 continue;
             }
             if is_last {
-                let name = if last == Last::Name { Name::from_slice(comp).unwrap_or_default() } else { Name::new() };
-                return Ok(Resolved { dir: cur, last, name, slash: slashes > 0, node, dirent });
+                let name = if last == Last::Name {
+                    Name::from_slice(comp).unwrap_or_default()
+                } else {
+                    Name::new()
+                };
+                return Ok(Resolved {
+                    dir: cur,
+                    last,
+                    name,
+                    slash: slashes > 0,
+                    node,
+                    dirent,
+                    too_long: false,
+                });
             }
             cur = node.ok_or(Errno::ENOENT)?;
             pos += comp_len + slashes;
@@ -163,8 +211,15 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
     }
 
     /// The node `path` names (ENOENT if none); a trailing slash demands a directory.
-    pub(super) fn lookup_path(&self, ctx: &Ctx, at: Option<OfdId>, path: &[u8], follow: bool) -> Result<u32> {
+    pub(super) fn lookup_path(
+        &self,
+        ctx: &Ctx,
+        at: Option<OfdId>,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<u32> {
         let r = self.resolve(ctx, at, path, follow, true)?;
+        r.name_ok()?;
         let node = r.node.ok_or(Errno::ENOENT)?;
         if r.slash && !self.nodes.at(node).is_dir() {
             return Err(Errno::ENOTDIR);

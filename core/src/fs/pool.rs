@@ -52,7 +52,13 @@ pub(crate) struct Pool<T, const N: usize, const PINNED: usize> {
 
 impl<T: Slot, const N: usize, const PINNED: usize> Pool<T, N, PINNED> {
     pub const fn new() -> Self {
-        Pool { slots: [T::ZERO; N], top: 0, free: Link::NONE, used: 0, high: 0 }
+        Pool {
+            slots: [T::ZERO; N],
+            top: 0,
+            free: Link::NONE,
+            used: 0,
+            high: 0,
+        }
     }
 
     /// Slots that may hold data (live or on the free list).
@@ -114,7 +120,11 @@ impl<T: Slot, const N: usize, const PINNED: usize> Pool<T, N, PINNED> {
     }
 
     pub fn usage(&self) -> PoolUsage {
-        PoolUsage { used: self.used(), high_water: self.high + PINNED as u32, capacity: N as u32 }
+        PoolUsage {
+            used: self.used(),
+            high_water: self.high + PINNED as u32,
+            capacity: N as u32,
+        }
     }
 
     /// Live slots with their indices.
@@ -141,7 +151,11 @@ impl<T: Slot, const N: usize, const PINNED: usize> Pool<T, N, PINNED> {
         let mut walked = 0usize;
         let mut link = self.free;
         while let Some(i) = link.get() {
-            if i as usize >= touched || i < PINNED as u32 || !self.slots[i as usize].is_free() || walked >= touched {
+            if i as usize >= touched
+                || i < PINNED as u32
+                || !self.slots[i as usize].is_free()
+                || walked >= touched
+            {
                 return bad;
             }
             walked += 1;

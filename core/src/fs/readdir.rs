@@ -12,8 +12,13 @@ use super::Fs;
 use crate::flags::*;
 use crate::{DirEntry, Errno, OfdId, Result};
 
-impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_SIZE: usize, const OFDS: usize>
-    Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
+impl<
+        const NODES: usize,
+        const DIRENTS: usize,
+        const CHUNKS: usize,
+        const CHUNK_SIZE: usize,
+        const OFDS: usize,
+    > Fs<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OFDS>
 {
     /// d_type of a node.
     pub(super) fn kind(&self, node: u32) -> u8 {
@@ -59,7 +64,12 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         }
         let mut pos = o.pos;
         if pos == 0 {
-            if !emit(&DirEntry { ino: dir as u64 + 1, next: 1, kind: DT_DIR, name: b"." }) {
+            if !emit(&DirEntry {
+                ino: dir as u64 + 1,
+                next: 1,
+                kind: DT_DIR,
+                name: b".",
+            }) {
                 return Ok(());
             }
             pos = 1;
@@ -67,7 +77,12 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         }
         if pos == 1 {
             let parent = self.nodes.at(dir).parent;
-            if !emit(&DirEntry { ino: parent as u64 + 1, next: 2, kind: DT_DIR, name: b".." }) {
+            if !emit(&DirEntry {
+                ino: parent as u64 + 1,
+                next: 2,
+                kind: DT_DIR,
+                name: b"..",
+            }) {
                 return Ok(());
             }
             pos = 2;
@@ -77,8 +92,12 @@ impl<const NODES: usize, const DIRENTS: usize, const CHUNKS: usize, const CHUNK_
         while let Some(d) = next {
             let (seq, following, keep) = {
                 let e = self.dirents.at(d);
-                let entry =
-                    DirEntry { ino: e.node as u64 + 1, next: e.seq + 1, kind: self.kind(e.node), name: e.name() };
+                let entry = DirEntry {
+                    ino: e.node as u64 + 1,
+                    next: e.seq + 1,
+                    kind: self.kind(e.node),
+                    name: e.name(),
+                };
                 (e.seq, e.next, emit(&entry))
             };
             if !keep {

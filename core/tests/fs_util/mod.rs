@@ -12,20 +12,47 @@ pub fn fs() -> Box<T> {
     Box::new(T::new())
 }
 
+/// A filesystem of any size, built in place on the heap: `Fs::new()` is all
+/// zero bytes, so zeroed memory is a valid empty filesystem.
+pub fn boxed<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize>(
+) -> Box<Fs<N, D, C, S, O>> {
+    // Box::new_zeroed is newer than the MSRV: allocate zeroed by hand.
+    let layout = std::alloc::Layout::new::<Fs<N, D, C, S, O>>();
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout) as *mut Fs<N, D, C, S, O>;
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(p)
+    }
+}
+
 pub fn ts(sec: i64) -> Timespec {
     Timespec { sec, nsec: 0 }
 }
 
 pub fn root() -> Ctx {
-    Ctx { now: ts(100), uid: 0, gid: 0 }
+    Ctx {
+        now: ts(100),
+        uid: 0,
+        gid: 0,
+    }
 }
 
 pub fn at(sec: i64) -> Ctx {
-    Ctx { now: ts(sec), uid: 0, gid: 0 }
+    Ctx {
+        now: ts(sec),
+        uid: 0,
+        gid: 0,
+    }
 }
 
 pub fn user(uid: u32, gid: u32) -> Ctx {
-    Ctx { now: ts(200), uid, gid }
+    Ctx {
+        now: ts(200),
+        uid,
+        gid,
+    }
 }
 
 /// Runs `$e`, checks the filesystem, and unwraps the result.
@@ -60,7 +87,9 @@ pub fn put<const N: usize, const D: usize, const C: usize, const S: usize, const
     data: &[u8],
 ) {
     let c = root();
-    let fd = f.open(&c, None, path, O_CREAT | O_WRONLY | O_TRUNC, 0o644).expect("open");
+    let fd = f
+        .open(&c, None, path, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+        .expect("open");
     assert_eq!(f.write(&c, fd, data), Ok(data.len()));
     f.close(fd).unwrap();
     f.check().unwrap();
@@ -106,7 +135,9 @@ pub fn ls<const N: usize, const D: usize, const C: usize, const S: usize, const 
     path: &[u8],
 ) -> Vec<String> {
     let c = root();
-    let fd = f.open(&c, None, path, O_RDONLY | O_DIRECTORY, 0).expect("open dir");
+    let fd = f
+        .open(&c, None, path, O_RDONLY | O_DIRECTORY, 0)
+        .expect("open dir");
     let mut v: Vec<String> = names(f, fd)
         .into_iter()
         .filter(|n| n != b"." && n != b"..")

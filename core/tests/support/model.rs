@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use libc::{
-    EBADF, EBUSY, EEXIST, EFBIG, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENFILE, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY,
-    ENXIO, EPERM, EACCES,
+    EACCES, EBADF, EBUSY, EEXIST, EFBIG, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENFILE, ENOENT,
+    ENOSPC, ENOTDIR, ENOTEMPTY, ENXIO, EPERM,
 };
 
 use super::*;
@@ -53,9 +53,18 @@ impl Caps {
 
 enum Body {
     /// Chunks hold CHUNK_SIZE bytes each, keyed by index; missing = hole.
-    File { size: u64, chunks: BTreeMap<u64, Vec<u8>> },
-    Dir { entries: BTreeMap<Vec<u8>, Id>, parent: Id, removed: bool },
-    Symlink { target: Vec<u8> },
+    File {
+        size: u64,
+        chunks: BTreeMap<u64, Vec<u8>>,
+    },
+    Dir {
+        entries: BTreeMap<Vec<u8>, Id>,
+        parent: Id,
+        removed: bool,
+    },
+    Symlink {
+        target: Vec<u8>,
+    },
 }
 
 struct Node {
@@ -102,12 +111,21 @@ enum Last<'p> {
 impl Model {
     pub fn new(caps: Caps) -> Model {
         let root = Node {
-            body: Body::Dir { entries: BTreeMap::new(), parent: ROOT, removed: false },
+            body: Body::Dir {
+                entries: BTreeMap::new(),
+                parent: ROOT,
+                removed: false,
+            },
             perm: 0o755,
             links: 1,
             opens: 0,
         };
-        Model { caps, nodes: BTreeMap::from([(ROOT, root)]), next_id: 1, ofds: BTreeMap::new() }
+        Model {
+            caps,
+            nodes: BTreeMap::from([(ROOT, root)]),
+            next_id: 1,
+            ofds: BTreeMap::new(),
+        }
     }
 
     // ---- accounting ----
@@ -130,7 +148,12 @@ impl Model {
             })
             .sum();
         let chunks: usize = self.nodes.values().map(|n| self.chunks_of(&n.body)).sum();
-        [self.nodes.len() as u32, dirents as u32, chunks as u32, self.ofds.len() as u32]
+        [
+            self.nodes.len() as u32,
+            dirents as u32,
+            chunks as u32,
+            self.ofds.len() as u32,
+        ]
     }
 
     fn free(&self) -> [usize; 4] {
@@ -185,7 +208,9 @@ impl Model {
     fn nlink(&self, id: Id) -> u32 {
         match &self.node(id).body {
             Body::Dir { removed: true, .. } => 0,
-            Body::Dir { entries, .. } => 2 + entries.values().filter(|&&c| self.is_dir(c)).count() as u32,
+            Body::Dir { entries, .. } => {
+                2 + entries.values().filter(|&&c| self.is_dir(c)).count() as u32
+            }
             _ => self.node(id).links,
         }
     }
@@ -216,7 +241,15 @@ impl Model {
     fn alloc(&mut self, body: Body, perm: u32) -> Id {
         let id = self.next_id;
         self.next_id += 1;
-        self.nodes.insert(id, Node { body, perm, links: 0, opens: 0 });
+        self.nodes.insert(
+            id,
+            Node {
+                body,
+                perm,
+                links: 0,
+                opens: 0,
+            },
+        );
         id
     }
 
@@ -284,9 +317,17 @@ impl Model {
     }
 
     /// Walks to the directory holding the last component: (dir, last, trailing slash).
-    fn walk_parent<'p>(&self, base: Option<Id>, path: &'p [u8], links: &mut u32) -> R<(Id, Last<'p>, bool)> {
+    fn walk_parent<'p>(
+        &self,
+        base: Option<Id>,
+        path: &'p [u8],
+        links: &mut u32,
+    ) -> R<(Id, Last<'p>, bool)> {
         let mut cur = self.start(base, path)?;
-        let comps: Vec<&[u8]> = path.split(|&c| c == b'/').filter(|c| !c.is_empty()).collect();
+        let comps: Vec<&[u8]> = path
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
         let Some((&last, inner)) = comps.split_last() else {
             return Ok((ROOT, Last::Root, false));
         };
@@ -335,7 +376,11 @@ impl Model {
             Last::DotDot => self.parent(dir),
             Last::Name(n) => self.lookup(dir, n)?.ok_or(ENOENT)?,
         };
-        let id = if follow || trailing { self.follow(dir, id, links)? } else { id };
+        let id = if follow || trailing {
+            self.follow(dir, id, links)?
+        } else {
+            id
+        };
         if trailing && !self.is_dir(id) {
             return Err(ENOTDIR);
         }
@@ -349,7 +394,9 @@ impl Model {
     /// The directory and name a new entry `path` goes into (mkdir, symlink, link).
     fn create_at<'p>(&self, base: Option<Id>, path: &'p [u8], dir_ok: bool) -> R<(Id, &'p [u8])> {
         let (dir, last, trailing) = self.walk_parent(base, path, &mut 0)?;
-        let Last::Name(name) = last else { return Err(EEXIST) };
+        let Last::Name(name) = last else {
+            return Err(EEXIST);
+        };
         if self.lookup(dir, name)?.is_some() {
             return Err(EEXIST);
         }
@@ -366,7 +413,9 @@ impl Model {
     // ---- file data ----
 
     fn read_data(&self, id: Id, off: u64, len: usize) -> Vec<u8> {
-        let Body::File { size, chunks } = &self.node(id).body else { unreachable!() };
+        let Body::File { size, chunks } = &self.node(id).body else {
+            unreachable!()
+        };
         let end = (off.saturating_add(len as u64)).min(*size);
         let cs = self.caps.chunk_size as u64;
         let mut out = Vec::new();
@@ -388,7 +437,9 @@ impl Model {
     fn write_data(&mut self, id: Id, off: u64, data: &[u8]) -> R<usize> {
         let cs = self.caps.chunk_size as u64;
         let mut free = self.free()[2];
-        let Body::File { size, chunks } = &mut self.nodes.get_mut(&id).unwrap().body else { unreachable!() };
+        let Body::File { size, chunks } = &mut self.nodes.get_mut(&id).unwrap().body else {
+            unreachable!()
+        };
         let mut done = 0usize;
         while done < data.len() {
             let pos = off + done as u64;
@@ -401,7 +452,8 @@ impl Model {
                 free -= 1;
                 chunks.insert(idx, vec![0; cs as usize]);
             }
-            chunks.get_mut(&idx).unwrap()[within..within + n].copy_from_slice(&data[done..done + n]);
+            chunks.get_mut(&idx).unwrap()[within..within + n]
+                .copy_from_slice(&data[done..done + n]);
             done += n;
         }
         if done == 0 && !data.is_empty() {
@@ -413,7 +465,9 @@ impl Model {
 
     fn set_size(&mut self, id: Id, len: u64) {
         let cs = self.caps.chunk_size as u64;
-        let Body::File { size, chunks } = &mut self.node_mut(id).body else { unreachable!() };
+        let Body::File { size, chunks } = &mut self.node_mut(id).body else {
+            unreachable!()
+        };
         if len < *size {
             chunks.retain(|&idx, _| idx * cs < len);
             if let Some(c) = chunks.get_mut(&(len / cs)) {
@@ -432,7 +486,9 @@ impl Model {
     }
 
     fn seek_data_hole(&self, id: Id, off: i64, whence: u32) -> R<u64> {
-        let Body::File { size, chunks } = &self.node(id).body else { unreachable!() };
+        let Body::File { size, chunks } = &self.node(id).body else {
+            unreachable!()
+        };
         if off < 0 || off as u64 >= *size {
             return Err(ENXIO);
         }
@@ -461,7 +517,10 @@ impl Model {
         let mut names: BTreeSet<Vec<u8>> = self.entries(id).keys().cloned().collect();
         names.insert(b".".to_vec());
         names.insert(b"..".to_vec());
-        Listing { stable: names.clone(), ever: names }
+        Listing {
+            stable: names.clone(),
+            ever: names,
+        }
     }
 
     fn open(&mut self, base: Option<Id>, path: &[u8], flags: u32, mode: u32, slot: Slot) -> R<()> {
@@ -513,7 +572,13 @@ impl Model {
                         if free[0] == 0 || free[1] == 0 {
                             return Err(ENOSPC);
                         }
-                        let id = self.alloc(Body::File { size: 0, chunks: BTreeMap::new() }, mode & S_IALLUGO);
+                        let id = self.alloc(
+                            Body::File {
+                                size: 0,
+                                chunks: BTreeMap::new(),
+                            },
+                            mode & S_IALLUGO,
+                        );
                         self.insert_entry(dir, &name, id);
                         created = true;
                         break id;
@@ -564,11 +629,20 @@ impl Model {
         self.release(o.node);
     }
 
-    fn readable(&self, slot: Slot) -> R<Id> {
+    /// Linux's rw_verify_area: the range may not pass i64::MAX.
+    fn verify_area(pos: u64, len: usize) -> R<()> {
+        if pos as u128 + len as u128 > i64::MAX as u128 {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    fn readable(&self, slot: Slot, pos: Option<u64>, len: usize) -> R<Id> {
         let o = &self.ofds[&slot];
         if !o.read {
             return Err(EBADF);
         }
+        Self::verify_area(pos.unwrap_or(o.pos), len)?;
         if self.is_dir(o.node) {
             return Err(EISDIR);
         }
@@ -582,6 +656,7 @@ impl Model {
             return Err(EBADF);
         }
         let id = o.node;
+        Self::verify_area(pos.unwrap_or(o.pos), data.len())?;
         if data.is_empty() {
             return Ok(0);
         }
@@ -621,8 +696,9 @@ impl Model {
             SEEK_DATA | SEEK_HOLE => Some(self.seek_data_hole(id, off, whence)? as i64),
             _ => return Err(EINVAL),
         };
+        // Offsets stop at the maximum file size, as at a Linux filesystem's s_maxbytes.
         match new {
-            Some(p) if p >= 0 => {
+            Some(p) if p >= 0 && p as u64 <= self.caps.max_file_size => {
                 self.ofds.get_mut(&slot).unwrap().pos = p as u64;
                 Ok(p as u64)
             }
@@ -631,8 +707,11 @@ impl Model {
     }
 
     fn dir_entries(&self, id: Id) -> BTreeSet<Entry> {
-        let mut out: BTreeSet<Entry> =
-            self.entries(id).iter().map(|(n, &c)| (n.clone(), dt_of(self.kind(c)))).collect();
+        let mut out: BTreeSet<Entry> = self
+            .entries(id)
+            .iter()
+            .map(|(n, &c)| (n.clone(), dt_of(self.kind(c))))
+            .collect();
         out.insert((b".".to_vec(), DT_DIR));
         out.insert((b"..".to_vec(), DT_DIR));
         out
@@ -652,16 +731,29 @@ impl Model {
         Ok(o.node)
     }
 
-    fn rename(&mut self, ob: Option<Id>, old: &[u8], nb: Option<Id>, new: &[u8], flags: u32) -> R<()> {
+    fn rename(
+        &mut self,
+        ob: Option<Id>,
+        old: &[u8],
+        nb: Option<Id>,
+        new: &[u8],
+        flags: u32,
+    ) -> R<()> {
         let exchange = flags & RENAME_EXCHANGE != 0;
         let noreplace = flags & RENAME_NOREPLACE != 0;
-        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 || (exchange && noreplace) {
+        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0
+            || (exchange && noreplace)
+        {
             return Err(EINVAL);
         }
         let (od, olast, otrail) = self.walk_parent(ob, old, &mut 0)?;
         let (nd, nlast, ntrail) = self.walk_parent(nb, new, &mut 0)?;
-        let Last::Name(oname) = olast else { return Err(EBUSY) };
-        let Last::Name(nname) = nlast else { return Err(if noreplace { EEXIST } else { EBUSY }) };
+        let Last::Name(oname) = olast else {
+            return Err(EBUSY);
+        };
+        let Last::Name(nname) = nlast else {
+            return Err(if noreplace { EEXIST } else { EBUSY });
+        };
         let src = self.lookup(od, oname)?.ok_or(ENOENT)?;
         let dst = self.lookup(nd, nname)?;
         if noreplace && dst.is_some() {
@@ -743,9 +835,15 @@ impl Model {
         use Op::*;
         let done = |_: ()| Outcome::Done;
         match *op {
-            Open { base, path, flags, mode } => {
+            Open {
+                base,
+                path,
+                flags,
+                mode,
+            } => {
                 let b = self.base_node(env, base);
-                self.open(b, env.path(path), flags, mode, env.new_slot).map(|_| Outcome::Opened)
+                self.open(b, env.path(path), flags, mode, env.new_slot)
+                    .map(|_| Outcome::Opened)
             }
             Close { h } => {
                 self.close(env.handle(h));
@@ -753,22 +851,22 @@ impl Model {
             }
             Read { h, len } => {
                 let s = env.handle(h);
-                let id = self.readable(s)?;
+                let id = self.readable(s, None, len)?;
                 let pos = self.ofds[&s].pos;
                 let data = self.read_data(id, pos, len);
                 self.ofds.get_mut(&s).unwrap().pos += data.len() as u64;
                 Ok(Outcome::Bytes(data))
             }
             Pread { h, len, off } => {
-                let id = self.readable(env.handle(h))?;
+                let id = self.readable(env.handle(h), Some(off), len)?;
                 Ok(Outcome::Bytes(self.read_data(id, off, len)))
             }
-            Write { h, fill, len } => {
-                self.write_at(env.handle(h), &pattern(fill, len), None).map(|n| Outcome::Count(n as u64))
-            }
-            Pwrite { h, fill, len, off } => {
-                self.write_at(env.handle(h), &pattern(fill, len), Some(off)).map(|n| Outcome::Count(n as u64))
-            }
+            Write { h, fill, len } => self
+                .write_at(env.handle(h), &pattern(fill, len), None)
+                .map(|n| Outcome::Count(n as u64)),
+            Pwrite { h, fill, len, off } => self
+                .write_at(env.handle(h), &pattern(fill, len), Some(off))
+                .map(|n| Outcome::Count(n as u64)),
             Lseek { h, off, whence } => self.lseek(env.handle(h), off, whence).map(Outcome::Count),
             Ftruncate { h, len } => {
                 let o = &self.ofds[&env.handle(h)];
@@ -809,11 +907,19 @@ impl Model {
                 let s = env.handle(h);
                 self.readdir_check(s)?;
                 let l = &self.ofds[&s].listing;
-                Ok(Outcome::Listing { stable: l.stable.clone(), ever: l.ever.clone(), n })
+                Ok(Outcome::Listing {
+                    stable: l.stable.clone(),
+                    ever: l.ever.clone(),
+                    n,
+                })
             }
             Stat { base, path, follow } => {
                 let b = self.base_node(env, base);
-                Ok(Outcome::Stat(self.view(self.resolve(b, env.path(path), follow)?)))
+                Ok(Outcome::Stat(self.view(self.resolve(
+                    b,
+                    env.path(path),
+                    follow,
+                )?)))
             }
             Access { base, path, mode } => {
                 let b = self.base_node(env, base);
@@ -843,7 +949,11 @@ impl Model {
                     return Err(ENOSPC);
                 }
                 let perm = (mode & 0o1777) | (self.node(dir).perm & S_ISGID);
-                let body = Body::Dir { entries: BTreeMap::new(), parent: dir, removed: false };
+                let body = Body::Dir {
+                    entries: BTreeMap::new(),
+                    parent: dir,
+                    removed: false,
+                };
                 let id = self.alloc(body, perm);
                 self.insert_entry(dir, &name.to_vec(), id);
                 Ok(Outcome::Done)
@@ -872,7 +982,9 @@ impl Model {
             Unlink { base, path } => {
                 let b = self.base_node(env, base);
                 let (dir, last, trailing) = self.walk_parent(b, env.path(path), &mut 0)?;
-                let Last::Name(name) = last else { return Err(EISDIR) };
+                let Last::Name(name) = last else {
+                    return Err(EISDIR);
+                };
                 let id = self.lookup(dir, name)?.ok_or(ENOENT)?;
                 if self.is_dir(id) {
                     return Err(EISDIR);
@@ -885,7 +997,13 @@ impl Model {
                 self.release(id);
                 Ok(Outcome::Done)
             }
-            Link { old_base, old, new_base, new, follow } => {
+            Link {
+                old_base,
+                old,
+                new_base,
+                new,
+                follow,
+            } => {
                 let ob = self.base_node(env, old_base);
                 let nb = self.base_node(env, new_base);
                 let id = self.resolve(ob, env.path(old), follow)?;
@@ -907,7 +1025,8 @@ impl Model {
                 let b = self.base_node(env, base);
                 let (dir, name) = self.create_at(b, env.path(path), false)?;
                 let free = self.free();
-                if free[0] == 0 || free[1] == 0 || free[2] < t.len().div_ceil(self.caps.chunk_size) {
+                if free[0] == 0 || free[1] == 0 || free[2] < t.len().div_ceil(self.caps.chunk_size)
+                {
                     return Err(ENOSPC);
                 }
                 let id = self.alloc(Body::Symlink { target: t }, 0o777);
@@ -926,14 +1045,23 @@ impl Model {
                     _ => self.resolve(b, p, false)?,
                 };
                 match &self.node(id).body {
-                    Body::Symlink { target } => Ok(Outcome::Bytes(target[..len.min(target.len())].to_vec())),
+                    Body::Symlink { target } => {
+                        Ok(Outcome::Bytes(target[..len.min(target.len())].to_vec()))
+                    }
                     _ => Err(EINVAL),
                 }
             }
-            Rename { old_base, old, new_base, new, flags } => {
+            Rename {
+                old_base,
+                old,
+                new_base,
+                new,
+                flags,
+            } => {
                 let ob = self.base_node(env, old_base);
                 let nb = self.base_node(env, new_base);
-                self.rename(ob, env.path(old), nb, env.path(new), flags).map(done)
+                self.rename(ob, env.path(old), nb, env.path(new), flags)
+                    .map(done)
             }
             Chmod { base, path, mode } => {
                 let b = self.base_node(env, base);
@@ -944,7 +1072,9 @@ impl Model {
             ReadFile { path } => {
                 let slot = Slot::MAX;
                 self.open(None, env.path(path), O_RDONLY, 0, slot)?;
-                let r = self.readable(slot).map(|id| self.read_data(id, 0, READ_FILE_MAX));
+                let r = self
+                    .readable(slot, Some(0), READ_FILE_MAX)
+                    .map(|id| self.read_data(id, 0, READ_FILE_MAX));
                 self.close(slot);
                 r.map(Outcome::Bytes)
             }

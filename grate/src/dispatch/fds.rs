@@ -49,7 +49,14 @@ impl Grate {
         }
     }
 
-    pub(super) fn close_range(&mut self, h: &mut dyn Host, cage: CageId, first: u64, last: u64, flags: u64) -> Res {
+    pub(super) fn close_range(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        first: u64,
+        last: u64,
+        flags: u64,
+    ) -> Res {
         let (first, last) = (first as u32, last as u32);
         if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
             return Err(Errno::EINVAL.into());
@@ -103,7 +110,14 @@ impl Grate {
         self.dup_to(h, cage, old, new, false)
     }
 
-    pub(super) fn dup3(&mut self, h: &mut dyn Host, cage: CageId, old: u64, new: u64, flags: u64) -> Res {
+    pub(super) fn dup3(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        old: u64,
+        new: u64,
+        flags: u64,
+    ) -> Res {
         let (old, new) = (int(old), int(new));
         if flags & !(O_CLOEXEC as u64) != 0 {
             return Err(Errno::EINVAL.into());
@@ -157,7 +171,14 @@ impl Grate {
         }
     }
 
-    pub(super) fn fcntl(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, cmd: u64, arg: u64) -> Res {
+    pub(super) fn fcntl(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        cmd: u64,
+        arg: u64,
+    ) -> Res {
         let (ofd, cloexec) = self.entry(h, cage, fd)?;
         match cmd & u32::MAX as u64 {
             F_DUPFD | F_DUPFD_CLOEXEC => {
@@ -185,11 +206,27 @@ impl Grate {
         }
     }
 
-    pub(super) fn lseek(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, off: u64, whence: u64) -> Res {
+    pub(super) fn lseek(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        off: u64,
+        whence: u64,
+    ) -> Res {
         let ofd = self.ofd(h, cage, fd)?;
         self.not_path(ofd)?;
         let whence = u32::try_from(whence).map_err(|_| Errno::EINVAL)?;
-        Ok(self.fs.lseek(ofd, off as i64, whence)? as i64)
+        let before = self.fs.lseek(ofd, 0, imfs_core::flags::SEEK_CUR)?;
+        let after = self.fs.lseek(ofd, off as i64, whence)?;
+        // Lind's handlers return an i32: an offset it cannot carry is
+        // EOVERFLOW, with the offset left where it was (as lseek(2) does for
+        // an off_t overflow).
+        if h.abi() == crate::host::Abi::Lind && after > i32::MAX as u64 {
+            self.fs.lseek(ofd, before as i64, imfs_core::flags::SEEK_SET)?;
+            return Err(Errno::EOVERFLOW.into());
+        }
+        Ok(after as i64)
     }
 
     /// EBADF for an O_PATH description, which only names a file.
@@ -200,7 +237,14 @@ impl Grate {
         Ok(())
     }
 
-    pub(super) fn ioctl(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, req: u64, arg: u64) -> Res {
+    pub(super) fn ioctl(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        req: u64,
+        arg: u64,
+    ) -> Res {
         let ofd = self.ofd(h, cage, fd)?;
         self.not_path(ofd)?;
         match req & u32::MAX as u64 {
@@ -212,7 +256,11 @@ impl Grate {
                 let mut on = [0u8; 4];
                 h.read_mem(cage, arg, &mut on)?;
                 let fl = self.fs.status_flags(ofd)?;
-                let fl = if u32::from_le_bytes(on) != 0 { fl | O_NONBLOCK } else { fl & !O_NONBLOCK };
+                let fl = if u32::from_le_bytes(on) != 0 {
+                    fl | O_NONBLOCK
+                } else {
+                    fl & !O_NONBLOCK
+                };
                 self.fs.set_status_flags(ofd, fl)?;
                 Ok(0)
             }
@@ -238,9 +286,21 @@ impl Grate {
         Ok(0)
     }
 
-    pub(super) fn sync_file_range(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, off: u64, n: u64, flags: u64) -> Res {
+    pub(super) fn sync_file_range(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        off: u64,
+        n: u64,
+        flags: u64,
+    ) -> Res {
         let ofd = self.ofd(h, cage, fd)?;
-        if flags & !7 != 0 || (off as i64) < 0 || (n as i64) < 0 || (off as i64).checked_add(n as i64).is_none() {
+        if flags & !7 != 0
+            || (off as i64) < 0
+            || (n as i64) < 0
+            || (off as i64).checked_add(n as i64).is_none()
+        {
             return Err(Errno::EINVAL.into());
         }
         self.not_path(ofd)?;
@@ -249,7 +309,15 @@ impl Grate {
     }
 
     /// posix_fadvise: advice only; validated as Linux does.
-    pub(super) fn fadvise(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, _off: u64, len: u64, advice: u64) -> Res {
+    pub(super) fn fadvise(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        _off: u64,
+        len: u64,
+        advice: u64,
+    ) -> Res {
         let ofd = self.ofd(h, cage, fd)?;
         self.not_path(ofd)?;
         if (len as i64) < 0 || advice > 5 {
@@ -313,7 +381,14 @@ impl Grate {
         Ok(0)
     }
 
-    pub(super) fn fchown(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, uid: u64, gid: u64) -> Res {
+    pub(super) fn fchown(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        uid: u64,
+        gid: u64,
+    ) -> Res {
         let ofd = self.ofd(h, cage, fd)?;
         self.not_path(ofd)?;
         let ctx = self.ctx(h, cage);

@@ -48,7 +48,9 @@ fn copy_out(h: &mut dyn Host, cage: CageId, addr: u64, data: &[u8]) -> usize {
     // Find the fault a page at a time, as the kernel's copy would stop there.
     let mut done = 0;
     while done < data.len() {
-        let Some(a) = addr.checked_add(done as u64) else { break };
+        let Some(a) = addr.checked_add(done as u64) else {
+            break;
+        };
         let n = ((PAGE - a % PAGE) as usize).min(data.len() - done);
         if h.write_mem(cage, a, &data[done..done + n]).is_err() {
             break;
@@ -65,7 +67,9 @@ fn copy_in(h: &mut dyn Host, cage: CageId, addr: u64, buf: &mut [u8]) -> usize {
     }
     let mut done = 0;
     while done < buf.len() {
-        let Some(a) = addr.checked_add(done as u64) else { break };
+        let Some(a) = addr.checked_add(done as u64) else {
+            break;
+        };
         let n = ((PAGE - a % PAGE) as usize).min(buf.len() - done);
         if h.read_mem(cage, a, &mut buf[done..done + n]).is_err() {
             break;
@@ -154,7 +158,11 @@ impl Grate {
                 Dir::Write => {
                     let got = copy_in(h, cage, at, buf);
                     if got == 0 {
-                        return if done == 0 { Err(Errno::EFAULT) } else { Ok((done, true)) };
+                        return if done == 0 {
+                            Err(Errno::EFAULT)
+                        } else {
+                            Ok((done, true))
+                        };
                     }
                     let wrote = match *pos {
                         Pos::Cur => self.fs.write(ctx, ofd, &buf[..got]),
@@ -180,16 +188,41 @@ impl Grate {
     }
 
     /// read, write, pread64, pwrite64.
-    pub(super) fn read(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, addr: u64, count: u64, pos: Option<i64>) -> Res {
+    pub(super) fn read(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        addr: u64,
+        count: u64,
+        pos: Option<i64>,
+    ) -> Res {
         self.rw(h, cage, fd, addr, count, pos, Dir::Read)
     }
 
-    pub(super) fn write(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, addr: u64, count: u64, pos: Option<i64>) -> Res {
+    pub(super) fn write(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        addr: u64,
+        count: u64,
+        pos: Option<i64>,
+    ) -> Res {
         self.rw(h, cage, fd, addr, count, pos, Dir::Write)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn rw(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, addr: u64, count: u64, pos: Option<i64>, dir: Dir) -> Res {
+    fn rw(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        addr: u64,
+        count: u64,
+        pos: Option<i64>,
+        dir: Dir,
+    ) -> Res {
         let ofd = self.ofd(h, cage, fd)?;
         if pos.is_some_and(|p| p < 0) {
             return Err(Errno::EINVAL.into());
@@ -205,19 +238,46 @@ impl Grate {
         }
         let ctx = self.ctx(h, cage);
         let mut p = pos.map_or(Pos::Cur, |p| Pos::At(p as u64));
-        let (n, _) = self.transfer(h, cage, &ctx, ofd, dir, addr, count.min(MAX_RW_COUNT), &mut p)?;
+        let (n, _) = self.transfer(
+            h,
+            cage,
+            &ctx,
+            ofd,
+            dir,
+            addr,
+            count.min(MAX_RW_COUNT),
+            &mut p,
+        )?;
         Ok(n as i64)
     }
 
     /// readv, preadv, preadv2.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn readv(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, iov: u64, cnt: u64, pos: Option<i64>, flags: u64) -> Res {
+    pub(super) fn readv(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        iov: u64,
+        cnt: u64,
+        pos: Option<i64>,
+        flags: u64,
+    ) -> Res {
         self.rwv(h, cage, fd, iov, cnt, pos, flags, Dir::Read)
     }
 
     /// writev, pwritev, pwritev2.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn writev(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, iov: u64, cnt: u64, pos: Option<i64>, flags: u64) -> Res {
+    pub(super) fn writev(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        iov: u64,
+        cnt: u64,
+        pos: Option<i64>,
+        flags: u64,
+    ) -> Res {
         self.rwv(h, cage, fd, iov, cnt, pos, flags, Dir::Write)
     }
 
@@ -253,7 +313,10 @@ impl Grate {
         let mut total = 0u64;
         for i in 0..cnt {
             let (base, len) = decode_iovec(abi, &self.iov[i * IOVEC_LEN..]);
-            total = total.checked_add(len).filter(|&t| t <= ssize_max(abi)).ok_or(Errno::EINVAL)?;
+            total = total
+                .checked_add(len)
+                .filter(|&t| t <= ssize_max(abi))
+                .ok_or(Errno::EINVAL)?;
             if !range_ok(abi, base, len) {
                 return Err(Errno::EFAULT.into());
             }
@@ -286,7 +349,15 @@ impl Grate {
     }
 
     /// getdents (legacy layout on the kernel ABI) and getdents64.
-    pub(super) fn getdents(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, addr: u64, count: u64, is64: bool) -> Res {
+    pub(super) fn getdents(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        addr: u64,
+        count: u64,
+        is64: bool,
+    ) -> Res {
         let ofd = self.ofd(h, cage, fd)?;
         if self.fs.status_flags(ofd)? & O_PATH != 0 {
             return Err(Errno::EBADF.into());
@@ -297,7 +368,11 @@ impl Grate {
             return Err(Errno::EFAULT.into());
         }
         // Lind's glibc calls getdents but parses linux_dirent64 records.
-        let layout = if is64 || abi == Abi::Lind { DirentLayout::Dirent64 } else { DirentLayout::Legacy };
+        let layout = if is64 || abi == Abi::Lind {
+            DirentLayout::Dirent64
+        } else {
+            DirentLayout::Legacy
+        };
         let cap = (count as usize).min(BOUNCE_LEN);
         let start = self.fs.lseek(ofd, 0, SEEK_CUR).ok();
         let (fs, buf) = (&mut self.fs, &mut self.bounce[..cap]);
@@ -326,4 +401,3 @@ impl Grate {
         Ok(used as i64)
     }
 }
-

@@ -82,10 +82,7 @@ pub struct Grate {
 impl Grate {
     /// Allocates the filesystem once (zeroed, so untouched pages cost nothing).
     pub fn new(options: GrateOptions) -> Grate {
-        // SAFETY: the core guarantees that all-zero bytes are a valid empty
-        // filesystem (`Fs::new` is all zeroes); allocating it zeroed on the
-        // heap avoids building ~40 MiB on the stack.
-        let fs: Box<Imfs> = unsafe { Box::new_zeroed().assume_init() };
+        let fs = zeroed_fs();
         Grate {
             fs,
             cages: Cages::new(config::CAGES),
@@ -139,7 +136,13 @@ impl Grate {
     }
 
     /// Serves syscall `nr` (Linux x86_64 numbering) with `args` for `cage`.
-    pub fn dispatch(&mut self, host: &mut dyn Host, cage: CageId, nr: u64, args: [u64; 6]) -> Reply {
+    pub fn dispatch(
+        &mut self,
+        host: &mut dyn Host,
+        cage: CageId,
+        nr: u64,
+        args: [u64; 6],
+    ) -> Reply {
         let res = self.serve(host, cage, nr, &args);
         let reply = match res {
             Ok(v) => Reply::Value(v),
@@ -206,7 +209,14 @@ impl Grate {
             CREAT => self.open(h, cage, at, a[0], CREAT_FLAGS, a[1]),
             OPENAT => self.open(h, cage, int(a[0]), a[1], a[2], a[3]),
             STAT => self.stat(h, cage, at, a[0], a[1], 0),
-            LSTAT => self.stat(h, cage, at, a[0], a[1], imfs_core::flags::AT_SYMLINK_NOFOLLOW as u64),
+            LSTAT => self.stat(
+                h,
+                cage,
+                at,
+                a[0],
+                a[1],
+                imfs_core::flags::AT_SYMLINK_NOFOLLOW as u64,
+            ),
             NEWFSTATAT => self.stat(h, cage, int(a[0]), a[1], a[2], a[3]),
             STATX => self.statx(h, cage, int(a[0]), a[1], a[2], a[3], a[4]),
             STATFS => self.statfs(h, cage, a[0], a[1]),
@@ -233,7 +243,15 @@ impl Grate {
             FCHMODAT => self.chmod(h, cage, int(a[0]), a[1], a[2], 0),
             FCHMODAT2 => self.chmod(h, cage, int(a[0]), a[1], a[2], a[3]),
             CHOWN => self.chown(h, cage, at, a[0], a[1], a[2], 0),
-            LCHOWN => self.chown(h, cage, at, a[0], a[1], a[2], imfs_core::flags::AT_SYMLINK_NOFOLLOW as u64),
+            LCHOWN => self.chown(
+                h,
+                cage,
+                at,
+                a[0],
+                a[1],
+                a[2],
+                imfs_core::flags::AT_SYMLINK_NOFOLLOW as u64,
+            ),
             FCHOWNAT => self.chown(h, cage, int(a[0]), a[1], a[2], a[3], a[4]),
             TRUNCATE => self.truncate(h, cage, a[0], a[1]),
             UTIMENSAT => self.utimensat(h, cage, int(a[0]), a[1], a[2], a[3]),
@@ -243,6 +261,13 @@ impl Grate {
             GETCWD => self.getcwd(h, cage, a[0], a[1]),
             CHDIR => self.chdir(h, cage, a[0]),
             UMASK => self.umask(h, cage, a[0]),
+            SETXATTR | GETXATTR | LISTXATTR | REMOVEXATTR => {
+                self.xattr(h, cage, nr, Some(a[0]), true)
+            }
+            LSETXATTR | LGETXATTR | LLISTXATTR | LREMOVEXATTR => {
+                self.xattr(h, cage, nr, Some(a[0]), false)
+            }
+            FSETXATTR | FGETXATTR | FLISTXATTR | FREMOVEXATTR => self.fxattr(h, cage, nr, a[0]),
             _ => Err(Stop::Continue),
         }
     }
@@ -264,7 +289,12 @@ impl Grate {
 
     /// `child` was forked from `parent`: it inherits fds (sharing descriptions), cwd and umask.
     /// EAGAIN past the cage limit.
-    pub fn cage_fork(&mut self, host: &mut dyn Host, parent: CageId, child: CageId) -> Result<(), Errno> {
+    pub fn cage_fork(
+        &mut self,
+        host: &mut dyn Host,
+        parent: CageId,
+        child: CageId,
+    ) -> Result<(), Errno> {
         if self.cages.contains(child) {
             return Err(Errno::EEXIST);
         }
@@ -286,7 +316,13 @@ impl Grate {
         if let Cwd::Imfs(Some(dir)) = state.cwd {
             // A failed reference would leave the child's cwd unheld: fall back to the root.
             if self.fs.ofd_ref(dir).is_err() {
-                self.cages.insert(child, CageState { cwd: Cwd::Imfs(None), ..state })?;
+                self.cages.insert(
+                    child,
+                    CageState {
+                        cwd: Cwd::Imfs(None),
+                        ..state
+                    },
+                )?;
                 self.note_cages();
                 return Ok(());
             }
@@ -312,7 +348,11 @@ impl Grate {
             let _ = fs.close(ofd);
             *used = used.saturating_sub(1);
         });
-        if let Some(CageState { cwd: Cwd::Imfs(Some(dir)), .. }) = self.cages.remove(cage) {
+        if let Some(CageState {
+            cwd: Cwd::Imfs(Some(dir)),
+            ..
+        }) = self.cages.remove(cage)
+        {
             let _ = self.fs.close(dir);
         }
     }
@@ -320,8 +360,15 @@ impl Grate {
     // ---- helpers shared by the handlers ----
 
     fn fresh_state(&self, h: &dyn Host) -> CageState {
-        let cwd = if h.mount_prefix().is_some() { Cwd::Host } else { Cwd::Imfs(None) };
-        CageState { cwd, umask: DEFAULT_UMASK }
+        let cwd = if h.mount_prefix().is_some() {
+            Cwd::Host
+        } else {
+            Cwd::Imfs(None)
+        };
+        CageState {
+            cwd,
+            umask: DEFAULT_UMASK,
+        }
     }
 
     /// The cage's cwd and umask (defaults for a cage the host never announced).
@@ -343,7 +390,11 @@ impl Grate {
     /// Who is calling, and when.
     fn ctx(&self, h: &mut dyn Host, cage: CageId) -> Ctx {
         let (uid, gid) = h.creds(cage);
-        Ctx { now: h.now(), uid, gid }
+        Ctx {
+            now: h.now(),
+            uid,
+            gid,
+        }
     }
 
     /// The imfs description behind `fd`: EBADF when the cage has no such fd,
@@ -362,7 +413,14 @@ impl Grate {
 
     /// Installs `ofd` at the lowest free fd >= `min`; on failure the
     /// description is closed again.
-    fn install(&mut self, h: &mut dyn Host, cage: CageId, ofd: OfdId, min: i32, cloexec: bool) -> Result<i32, Errno> {
+    fn install(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        ofd: OfdId,
+        min: i32,
+        cloexec: bool,
+    ) -> Result<i32, Errno> {
         match h.fds().insert_lowest(cage, min, ofd, cloexec) {
             Ok(fd) => {
                 self.fds_used += 1;
@@ -383,8 +441,25 @@ impl Grate {
     }
 }
 
+/// A fresh filesystem on the heap, built from zeroed memory: ~40 MiB never
+/// passes through the stack, and untouched pages cost nothing.
+fn zeroed_fs() -> Box<Imfs> {
+    let layout = std::alloc::Layout::new::<Imfs>();
+    // SAFETY: the core guarantees that all-zero bytes are a valid empty
+    // filesystem (`Fs::new` is all zeroes); the pointer comes from the global
+    // allocator with `Imfs`'s layout, as Box::from_raw requires.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout).cast::<Imfs>();
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(p)
+    }
+}
+
 /// open flags of creat(2).
-const CREAT_FLAGS: u64 = (imfs_core::flags::O_CREAT | imfs_core::flags::O_WRONLY | imfs_core::flags::O_TRUNC) as u64;
+const CREAT_FLAGS: u64 =
+    (imfs_core::flags::O_CREAT | imfs_core::flags::O_WRONLY | imfs_core::flags::O_TRUNC) as u64;
 
 /// An `int` argument: the low 32 bits of the register, as the kernel reads it.
 pub(crate) fn int(a: u64) -> i32 {

@@ -37,7 +37,15 @@ fn permitted(st: &Stat, ctx: &Ctx, mode: u32) -> bool {
 }
 
 impl Grate {
-    pub(super) fn open(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, flags: u64, mode: u64) -> Res {
+    pub(super) fn open(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        flags: u64,
+        mode: u64,
+    ) -> Res {
         let flags = flags as u32;
         let t = self.target(h, cage, dirfd, addr, Slot::A)?;
         // Linux takes the fd before opening: a full table creates nothing.
@@ -45,19 +53,31 @@ impl Grate {
             return Err(Errno::EMFILE.into());
         }
         let creating = flags & O_CREAT != 0 || flags & O_TMPFILE == O_TMPFILE;
-        let mode = if creating { mode as u32 & S_IALLUGO & !self.cage_state(h, cage).umask } else { 0 };
+        let mode = if creating {
+            mode as u32 & S_IALLUGO & !self.cage_state(h, cage).umask
+        } else {
+            0
+        };
         let mut core_flags = flags & !O_CLOEXEC;
         if h.abi() == Abi::Kernel && flags & O_PATH == 0 {
             // A 64-bit kernel forces O_LARGEFILE, and F_GETFL shows it.
             core_flags |= O_LARGEFILE;
         }
         let ctx = self.ctx(h, cage);
-        let ofd = self.fs.open(&ctx, t.dir, self.paths.get(&t.path), core_flags, mode)?;
+        let ofd = self
+            .fs
+            .open(&ctx, t.dir, self.paths.get(&t.path), core_flags, mode)?;
         Ok(self.install(h, cage, ofd, 0, flags & O_CLOEXEC != 0)? as i64)
     }
 
     /// The stat of a placed path (or of the fd AT_EMPTY_PATH names).
-    fn stat_place(&mut self, h: &mut dyn Host, cage: CageId, place: Place, follow: bool) -> Result<Stat, Stop> {
+    fn stat_place(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        place: Place,
+        follow: bool,
+    ) -> Result<Stat, Stop> {
         let ctx = self.ctx(h, cage);
         match place {
             Place::Imfs(t) => Ok(self.fs.stat(&ctx, t.dir, self.paths.get(&t.path), follow)?),
@@ -67,7 +87,15 @@ impl Grate {
     }
 
     /// stat, lstat, newfstatat.
-    pub(super) fn stat(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, buf: u64, flags: u64) -> Res {
+    pub(super) fn stat(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        buf: u64,
+        flags: u64,
+    ) -> Res {
         let flags = flags as u32;
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
             return Err(Errno::EINVAL.into());
@@ -81,9 +109,19 @@ impl Grate {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn statx(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, flags: u64, mask: u64, buf: u64) -> Res {
+    pub(super) fn statx(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        flags: u64,
+        mask: u64,
+        buf: u64,
+    ) -> Res {
         let (flags, mask) = (flags as u32, mask as u32);
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE) != 0
+        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)
+            != 0
             || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE
             || mask & STATX_RESERVED != 0
         {
@@ -109,15 +147,27 @@ impl Grate {
     }
 
     /// access, faccessat, faccessat2.
-    pub(super) fn access(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, mode: u64, flags: u64) -> Res {
+    pub(super) fn access(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        mode: u64,
+        flags: u64,
+    ) -> Res {
         let (mode, flags) = (mode as u32, flags as u32);
-        if mode & !(R_OK | W_OK | X_OK) != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        if mode & !(R_OK | W_OK | X_OK) != 0
+            || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0
+        {
             return Err(Errno::EINVAL.into());
         }
         let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
         let ctx = self.ctx(h, cage);
         match self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)? {
-            Place::Imfs(t) => self.fs.access(&ctx, t.dir, self.paths.get(&t.path), mode, follow)?,
+            Place::Imfs(t) => self
+                .fs
+                .access(&ctx, t.dir, self.paths.get(&t.path), mode, follow)?,
             Place::Fd(ofd) => {
                 let st = self.fs.fstat(ofd)?;
                 if !permitted(&st, &ctx, mode) {
@@ -129,7 +179,14 @@ impl Grate {
         Ok(0)
     }
 
-    pub(super) fn mkdir(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, mode: u64) -> Res {
+    pub(super) fn mkdir(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        mode: u64,
+    ) -> Res {
         let t = self.target(h, cage, dirfd, addr, Slot::A)?;
         let mode = mode as u32 & (0o777 | S_ISVTX) & !self.cage_state(h, cage).umask;
         let ctx = self.ctx(h, cage);
@@ -137,17 +194,33 @@ impl Grate {
         Ok(0)
     }
 
-    pub(super) fn mknod(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, mode: u64, dev: u64) -> Res {
+    pub(super) fn mknod(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        mode: u64,
+        dev: u64,
+    ) -> Res {
         let t = self.target(h, cage, dirfd, addr, Slot::A)?;
         let mode = mode as u32;
         let mode = (mode & S_IFMT) | (mode & S_IALLUGO & !self.cage_state(h, cage).umask);
         let ctx = self.ctx(h, cage);
-        self.fs.mknod(&ctx, t.dir, self.paths.get(&t.path), mode, dev)?;
+        self.fs
+            .mknod(&ctx, t.dir, self.paths.get(&t.path), mode, dev)?;
         Ok(0)
     }
 
     /// unlink, unlinkat, rmdir (AT_REMOVEDIR).
-    pub(super) fn unlink(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, flags: u64) -> Res {
+    pub(super) fn unlink(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        flags: u64,
+    ) -> Res {
         if flags & !(AT_REMOVEDIR as u64) != 0 {
             return Err(Errno::EINVAL.into());
         }
@@ -163,7 +236,16 @@ impl Grate {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn link(&mut self, h: &mut dyn Host, cage: CageId, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) -> Res {
+    pub(super) fn link(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        olddir: i32,
+        old: u64,
+        newdir: i32,
+        new: u64,
+        flags: u64,
+    ) -> Res {
         let flags = flags as u32;
         if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(Errno::EINVAL.into());
@@ -174,7 +256,8 @@ impl Grate {
         match (from, to) {
             (Place::Imfs(o), Place::Imfs(n)) => {
                 let (op, np) = (self.paths.get(&o.path), self.paths.get(&n.path));
-                self.fs.link(&ctx, o.dir, op, n.dir, np, flags & AT_SYMLINK_FOLLOW != 0)?;
+                self.fs
+                    .link(&ctx, o.dir, op, n.dir, np, flags & AT_SYMLINK_FOLLOW != 0)?;
                 Ok(0)
             }
             (Place::Host, Place::Host) => Err(Stop::Continue),
@@ -185,18 +268,34 @@ impl Grate {
         }
     }
 
-    pub(super) fn symlink(&mut self, h: &mut dyn Host, cage: CageId, target: u64, newdir: i32, new: u64) -> Res {
+    pub(super) fn symlink(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        target: u64,
+        newdir: i32,
+        new: u64,
+    ) -> Res {
         let tref = self.copy_str(h, cage, target, Slot::A)?;
         let t = self.target(h, cage, newdir, new, Slot::B)?;
         if self.paths.get(&tref).is_empty() {
             return Err(Errno::ENOENT.into());
         }
         let ctx = self.ctx(h, cage);
-        self.fs.symlink(&ctx, self.paths.get(&tref), t.dir, self.paths.get(&t.path))?;
+        self.fs
+            .symlink(&ctx, self.paths.get(&tref), t.dir, self.paths.get(&t.path))?;
         Ok(0)
     }
 
-    pub(super) fn readlink(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, buf: u64, size: u64) -> Res {
+    pub(super) fn readlink(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        buf: u64,
+        size: u64,
+    ) -> Res {
         let size = int(size);
         if size <= 0 {
             return Err(Errno::EINVAL.into());
@@ -204,13 +303,27 @@ impl Grate {
         let t = self.target(h, cage, dirfd, addr, Slot::A)?;
         let ctx = self.ctx(h, cage);
         let cap = (size as usize).min(self.bounce.len());
-        let n = self.fs.readlink(&ctx, t.dir, self.paths.get(&t.path), &mut self.bounce[..cap])?;
+        let n = self.fs.readlink(
+            &ctx,
+            t.dir,
+            self.paths.get(&t.path),
+            &mut self.bounce[..cap],
+        )?;
         h.write_mem(cage, buf, &self.bounce[..n])?;
         Ok(n as i64)
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn rename(&mut self, h: &mut dyn Host, cage: CageId, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) -> Res {
+    pub(super) fn rename(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        olddir: i32,
+        old: u64,
+        newdir: i32,
+        new: u64,
+        flags: u64,
+    ) -> Res {
         if flags & !((RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) as u64) != 0 {
             return Err(Errno::EINVAL.into());
         }
@@ -229,7 +342,15 @@ impl Grate {
     }
 
     /// chmod, fchmodat, fchmodat2.
-    pub(super) fn chmod(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, mode: u64, flags: u64) -> Res {
+    pub(super) fn chmod(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        mode: u64,
+        flags: u64,
+    ) -> Res {
         let flags = flags as u32;
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(Errno::EINVAL.into());
@@ -240,7 +361,8 @@ impl Grate {
         match place {
             Place::Imfs(t) => {
                 let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-                self.fs.chmod(&ctx, t.dir, self.paths.get(&t.path), mode, follow)?
+                self.fs
+                    .chmod(&ctx, t.dir, self.paths.get(&t.path), mode, follow)?
             }
             Place::Fd(ofd) => self.fs.fchmod(&ctx, ofd, mode)?,
             Place::Host => return Err(Stop::Continue),
@@ -250,7 +372,16 @@ impl Grate {
 
     /// chown, lchown, fchownat.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn chown(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, uid: u64, gid: u64, flags: u64) -> Res {
+    pub(super) fn chown(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        uid: u64,
+        gid: u64,
+        flags: u64,
+    ) -> Res {
         let flags = flags as u32;
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(Errno::EINVAL.into());
@@ -261,7 +392,8 @@ impl Grate {
         match place {
             Place::Imfs(t) => {
                 let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-                self.fs.chown(&ctx, t.dir, self.paths.get(&t.path), uid, gid, follow)?
+                self.fs
+                    .chown(&ctx, t.dir, self.paths.get(&t.path), uid, gid, follow)?
             }
             Place::Fd(ofd) => self.fs.fchown(&ctx, ofd, uid, gid)?,
             Place::Host => return Err(Stop::Continue),
@@ -275,7 +407,8 @@ impl Grate {
         }
         let t = self.target(h, cage, AT_FDCWD, addr, Slot::A)?;
         let ctx = self.ctx(h, cage);
-        self.fs.truncate(&ctx, t.dir, self.paths.get(&t.path), len as i64)?;
+        self.fs
+            .truncate(&ctx, t.dir, self.paths.get(&t.path), len as i64)?;
         Ok(0)
     }
 
@@ -302,7 +435,8 @@ impl Grate {
         match self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)? {
             Place::Imfs(t) => {
                 let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-                self.fs.utimens(&ctx, t.dir, self.paths.get(&t.path), times, follow)?
+                self.fs
+                    .utimens(&ctx, t.dir, self.paths.get(&t.path), times, follow)?
             }
             Place::Fd(ofd) => self.fs.futimens(&ctx, ofd, times)?,
             Place::Host => return Err(Stop::Continue),
@@ -310,7 +444,15 @@ impl Grate {
         Ok(0)
     }
 
-    pub(super) fn utimensat(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, tp: u64, flags: u64) -> Res {
+    pub(super) fn utimensat(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        tp: u64,
+        flags: u64,
+    ) -> Res {
         let flags = flags as u32;
         let times = if tp == 0 {
             None
@@ -318,7 +460,10 @@ impl Grate {
             let mut b = [0u8; 2 * TIMESPEC_LEN];
             h.read_mem(cage, tp, &mut b)?;
             let abi = h.abi();
-            Some([decode_utimespec(abi, &b[..TIMESPEC_LEN])?, decode_utimespec(abi, &b[TIMESPEC_LEN..])?])
+            Some([
+                decode_utimespec(abi, &b[..TIMESPEC_LEN])?,
+                decode_utimespec(abi, &b[TIMESPEC_LEN..])?,
+            ])
         };
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(Errno::EINVAL.into());
@@ -327,14 +472,24 @@ impl Grate {
     }
 
     /// utimes, futimesat: microsecond timevals.
-    pub(super) fn utimes(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, tv: u64) -> Res {
+    pub(super) fn utimes(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        tv: u64,
+    ) -> Res {
         let times = if tv == 0 {
             None
         } else {
             let mut b = [0u8; 2 * TIMEVAL_LEN];
             h.read_mem(cage, tv, &mut b)?;
             let abi = h.abi();
-            Some([decode_timeval(abi, &b[..TIMEVAL_LEN])?, decode_timeval(abi, &b[TIMEVAL_LEN..])?])
+            Some([
+                decode_timeval(abi, &b[..TIMEVAL_LEN])?,
+                decode_timeval(abi, &b[TIMEVAL_LEN..])?,
+            ])
         };
         self.set_times(h, cage, dirfd, addr, times, 0)
     }
@@ -351,7 +506,9 @@ impl Grate {
     }
 
     pub(super) fn getcwd(&mut self, h: &mut dyn Host, cage: CageId, buf: u64, size: u64) -> Res {
-        let Cwd::Imfs(dir) = self.cage_state(h, cage).cwd else { return Err(Stop::Continue) };
+        let Cwd::Imfs(dir) = self.cage_state(h, cage).cwd else {
+            return Err(Stop::Continue);
+        };
         // Mount mode: imfs paths appear under the prefix (a root mount adds nothing).
         let prefix = match h.mount_prefix() {
             Some(p) if p.len() > 1 => p.strip_suffix(b"/").unwrap_or(p),
@@ -392,7 +549,13 @@ impl Grate {
             }
         };
         let ctx = self.ctx(h, cage);
-        let ofd = self.fs.open(&ctx, t.dir, self.paths.get(&t.path), O_PATH | O_DIRECTORY, 0)?;
+        let ofd = self.fs.open(
+            &ctx,
+            t.dir,
+            self.paths.get(&t.path),
+            O_PATH | O_DIRECTORY,
+            0,
+        )?;
         if let Err(e) = self.fs.access(&ctx, Some(ofd), b".", X_OK, true) {
             let _ = self.fs.close(ofd);
             return Err(e.into());
@@ -410,5 +573,37 @@ impl Grate {
         }
         Ok(old as i64)
     }
+
+    /// The xattr calls on a path: imfs files have no extended attributes.
+    pub(super) fn xattr(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        nr: u64,
+        path: Option<u64>,
+        follow: bool,
+    ) -> Res {
+        let t = self.target(h, cage, AT_FDCWD, path.unwrap_or(0), Slot::A)?;
+        let ctx = self.ctx(h, cage);
+        self.fs.stat(&ctx, t.dir, self.paths.get(&t.path), follow)?;
+        Ok(no_xattrs(nr)?)
+    }
+
+    /// The xattr calls on an fd.
+    pub(super) fn fxattr(&mut self, h: &mut dyn Host, cage: CageId, nr: u64, fd: u64) -> Res {
+        let ofd = self.ofd(h, cage, fd)?;
+        self.fs.fstat(ofd)?;
+        Ok(no_xattrs(nr)?)
+    }
 }
 
+/// What an xattr call answers on a file without extended attributes that
+/// cannot take any: an empty list, no such attribute, or not supported.
+fn no_xattrs(nr: u64) -> Result<i64, Errno> {
+    use super::nr::*;
+    match nr {
+        LISTXATTR | LLISTXATTR | FLISTXATTR => Ok(0),
+        SETXATTR | LSETXATTR | FSETXATTR => Err(Errno::EOPNOTSUPP),
+        _ => Err(Errno::ENODATA),
+    }
+}

@@ -64,14 +64,23 @@ impl PathBufs {
     }
 
     pub fn get(&self, p: &PathRef) -> &[u8] {
-        let buf = if p.normalised { &self.norm[p.slot as usize] } else { &self.raw[p.slot as usize] };
+        let buf = if p.normalised {
+            &self.norm[p.slot as usize]
+        } else {
+            &self.raw[p.slot as usize]
+        };
         &buf[p.start..p.end]
     }
 
     /// A fixed path in slot `slot` (AT_EMPTY_PATH on the root).
     fn put(&mut self, slot: Slot, bytes: &[u8]) -> PathRef {
         self.raw[slot as usize][..bytes.len()].copy_from_slice(bytes);
-        PathRef { slot, normalised: false, start: 0, end: bytes.len() }
+        PathRef {
+            slot,
+            normalised: false,
+            start: 0,
+            end: bytes.len(),
+        }
     }
 }
 
@@ -142,13 +151,31 @@ fn trim_prefix(p: &[u8]) -> &[u8] {
 
 impl Grate {
     /// Copies a string argument that is not resolved (a symlink's target) into `slot`.
-    pub(crate) fn copy_str(&mut self, h: &mut dyn Host, cage: CageId, addr: u64, slot: Slot) -> Result<PathRef, Stop> {
+    pub(crate) fn copy_str(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        addr: u64,
+        slot: Slot,
+    ) -> Result<PathRef, Stop> {
         let len = h.read_cstr(cage, addr, &mut self.paths.raw[slot as usize])?;
-        Ok(PathRef { slot, normalised: false, start: 0, end: len })
+        Ok(PathRef {
+            slot,
+            normalised: false,
+            start: 0,
+            end: len,
+        })
     }
 
     /// Places a path that must be imfs's (the host's gives Continue).
-    pub(crate) fn target(&mut self, h: &mut dyn Host, cage: CageId, dirfd: i32, addr: u64, slot: Slot) -> Result<Target, Stop> {
+    pub(crate) fn target(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        slot: Slot,
+    ) -> Result<Target, Stop> {
         match self.place(h, cage, dirfd, addr, slot, false)? {
             Place::Imfs(t) => Ok(t),
             Place::Fd(_) | Place::Host => Err(Stop::Continue),
@@ -172,20 +199,37 @@ impl Grate {
         } else {
             h.read_cstr(cage, addr, &mut self.paths.raw[slot as usize])?
         };
-        let raw = PathRef { slot, normalised: false, start: 0, end: len };
+        let raw = PathRef {
+            slot,
+            normalised: false,
+            start: 0,
+            end: len,
+        };
         let absolute = len > 0 && self.paths.raw[slot as usize][0] == b'/';
         if len == 0 && !empty_ok {
             return Err(Errno::ENOENT.into());
         }
         // The base of a relative (or empty) path.
-        let base = if absolute { None } else { Some(self.base(h, cage, dirfd)?) };
+        let base = if absolute {
+            None
+        } else {
+            Some(self.base(h, cage, dirfd)?)
+        };
         let Some(prefix) = h.mount_prefix() else {
             // Root mode: the core resolves from the base.
             return Ok(match base {
-                None => Place::Imfs(Target { dir: None, path: raw }),
+                None => Place::Imfs(Target {
+                    dir: None,
+                    path: raw,
+                }),
                 Some(Base::Imfs(dir)) if len > 0 => Place::Imfs(Target { dir, path: raw }),
                 Some(Base::Imfs(Some(ofd))) => Place::Fd(ofd),
-                Some(Base::Imfs(None)) => Place::Imfs(Target { dir: None, path: self.paths.put(slot, b"/") }),
+                Some(Base::Imfs(None)) => Place::Imfs(Target {
+                    dir: None,
+                    path: self.paths.put(slot, b"/"),
+                }),
+                // AT_EMPTY_PATH on a host fd is a call on that fd: the host's.
+                Some(Base::Host) if len == 0 => Place::Host,
                 // A host dirfd names no imfs directory.
                 Some(Base::Host) => return Err(Errno::ENOTDIR.into()),
             });
@@ -193,7 +237,10 @@ impl Grate {
         if len == 0 {
             return Ok(match base {
                 Some(Base::Imfs(Some(ofd))) => Place::Fd(ofd),
-                Some(Base::Imfs(None)) => Place::Imfs(Target { dir: None, path: self.paths.put(slot, b"/") }),
+                Some(Base::Imfs(None)) => Place::Imfs(Target {
+                    dir: None,
+                    path: self.paths.put(slot, b"/"),
+                }),
                 _ => Place::Host,
             });
         }
@@ -202,7 +249,9 @@ impl Grate {
         let norm = &mut self.paths.norm[slot as usize];
         let mut n = 0;
         let push = |norm: &mut [u8], bytes: &[u8], n: &mut usize| -> Result<(), Errno> {
-            let dst = norm.get_mut(*n..*n + bytes.len()).ok_or(Errno::ENAMETOOLONG)?;
+            let dst = norm
+                .get_mut(*n..*n + bytes.len())
+                .ok_or(Errno::ENAMETOOLONG)?;
             dst.copy_from_slice(bytes);
             *n += bytes.len();
             Ok(())
@@ -232,12 +281,19 @@ impl Grate {
         let n = normalise(norm, n);
         let prefix = trim_prefix(h.mount_prefix().unwrap_or(b"/"));
         let norm = &self.paths.norm[slot as usize][..n];
-        let Some(inner) = strip_prefix(norm, prefix) else { return Ok(Place::Host) };
+        let Some(inner) = strip_prefix(norm, prefix) else {
+            return Ok(Place::Host);
+        };
         let path = if norm.len() == prefix.len() {
             // The prefix itself is the imfs root.
             self.paths.put(slot, b"/")
         } else {
-            PathRef { slot, normalised: true, start: n - inner.len(), end: n }
+            PathRef {
+                slot,
+                normalised: true,
+                start: n - inner.len(),
+                end: n,
+            }
         };
         Ok(Place::Imfs(Target { dir: None, path }))
     }
@@ -252,13 +308,7 @@ impl Grate {
         }
         match h.fds().get(cage, dirfd) {
             None => Err(Errno::EBADF.into()),
-            Some(FdEntry::Host) => {
-                if h.mount_prefix().is_some() {
-                    Ok(Base::Host)
-                } else {
-                    Err(Errno::ENOTDIR.into())
-                }
-            }
+            Some(FdEntry::Host) => Ok(Base::Host),
             Some(FdEntry::Imfs { ofd, .. }) => Ok(Base::Imfs(Some(ofd))),
         }
     }

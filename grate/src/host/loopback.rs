@@ -45,7 +45,10 @@ impl Loopback {
             abi,
             table: LocalFdTable::new(),
             mem: HashMap::new(),
-            now: Timespec { sec: 1_700_000_000, nsec: 0 },
+            now: Timespec {
+                sec: 1_700_000_000,
+                nsec: 0,
+            },
             prefix: None,
             host_cwds: HashMap::new(),
             continued: Vec::new(),
@@ -55,14 +58,23 @@ impl Loopback {
 
     /// Gives `cage` `size` bytes of memory at [`BASE`] and starts it in the grate.
     pub fn start(&mut self, grate: &mut Grate, cage: CageId, size: usize) -> Result<(), Errno> {
-        self.mem.insert(cage, Arena { bytes: vec![0; size], next: 0 });
+        self.mem.insert(
+            cage,
+            Arena {
+                bytes: vec![0; size],
+                next: 0,
+            },
+        );
         grate.cage_start(self, cage)
     }
 
     /// Forks `parent` into `child`: memory copied, grate told.
     pub fn fork(&mut self, grate: &mut Grate, parent: CageId, child: CageId) -> Result<(), Errno> {
         grate.cage_fork(self, parent, child)?;
-        let copy = self.mem.get(&parent).map(|a| Arena { bytes: a.bytes.clone(), next: a.next });
+        let copy = self.mem.get(&parent).map(|a| Arena {
+            bytes: a.bytes.clone(),
+            next: a.next,
+        });
         if let Some(a) = copy {
             self.mem.insert(child, a);
         }
@@ -113,6 +125,11 @@ impl Loopback {
         addr
     }
 
+    /// Overwrites the cage's memory at `addr` (panics when unmapped).
+    pub fn put_at(&mut self, cage: CageId, addr: u64, data: &[u8]) {
+        self.write_mem(cage, addr, data).expect("mapped");
+    }
+
     /// `len` bytes of the cage's memory at `addr`.
     pub fn get(&self, cage: CageId, addr: u64, len: usize) -> Vec<u8> {
         let r = self.range(cage, addr, len).expect("mapped");
@@ -147,7 +164,10 @@ impl Host for Loopback {
 
     fn read_cstr(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         let a = self.mem.get(&cage).ok_or(Errno::EFAULT)?;
-        let start = addr.checked_sub(BASE).and_then(|s| usize::try_from(s).ok()).ok_or(Errno::EFAULT)?;
+        let start = addr
+            .checked_sub(BASE)
+            .and_then(|s| usize::try_from(s).ok())
+            .ok_or(Errno::EFAULT)?;
         if start >= a.bytes.len() {
             return Err(Errno::EFAULT);
         }

@@ -47,10 +47,22 @@ pub enum FdEntry {
 /// native host and the in-process test host over [`crate::fdtable::LocalFdTable`].
 pub trait FdTable {
     /// Installs `ofd` at the lowest free fd >= `min`; EMFILE when the cage's table is full.
-    fn insert_lowest(&mut self, cage: CageId, min: i32, ofd: OfdId, cloexec: bool) -> Result<i32, Errno>;
+    fn insert_lowest(
+        &mut self,
+        cage: CageId,
+        min: i32,
+        ofd: OfdId,
+        cloexec: bool,
+    ) -> Result<i32, Errno>;
     /// Installs `ofd` at exactly `fd` (dup2/dup3), returning the imfs description it
     /// displaced, which the caller must close. EBADF when `fd` is out of range.
-    fn insert_at(&mut self, cage: CageId, fd: i32, ofd: OfdId, cloexec: bool) -> Result<Option<OfdId>, Errno>;
+    fn insert_at(
+        &mut self,
+        cage: CageId,
+        fd: i32,
+        ofd: OfdId,
+        cloexec: bool,
+    ) -> Result<Option<OfdId>, Errno>;
     /// What `fd` is, or `None` when the cage has no such fd (EBADF).
     fn get(&self, cage: CageId, fd: i32) -> Option<FdEntry>;
     /// Forgets `fd`, returning the imfs description it held.

@@ -2,10 +2,13 @@
 //! arrays of utimensat/utimes/utime.
 //!
 //! Lind's guest (wasm32) `struct iovec` is { void *iov_base; int pad;
-//! size_t iov_len; int pad; } (lind-wasm glibc `bits/types/struct_iovec.h`):
-//! 32-bit fields at offsets 0 and 8. Its `struct timespec` is { int64 tv_sec;
-//! long tv_nsec; int32 pad; }. The padding words are whatever the guest left
-//! there, so only the 32-bit halves are read.
+//! size_t iov_len; int pad; } (lind-wasm glibc `bits/types/struct_iovec.h`),
+//! but readv/writev and friends never hand the grate the guest's array: glibc
+//! builds a copy whose buffers are 64-bit *host* addresses split into
+//! iov_base (low half) and the first pad word (high half), with the second pad
+//! zero (glibc `sysdeps/unix/sysv/linux/writev.c`). So the base is the u64 at
+//! offset 0 and the length the u32 at offset 8. Its `struct timespec` is
+//! { int64 tv_sec; long tv_nsec; int32 pad; }: only the 32-bit nsec is read.
 
 use super::{get_u32, get_u64};
 use crate::host::Abi;
@@ -19,7 +22,7 @@ pub const IOVEC_LEN: usize = 16;
 pub fn decode_iovec(abi: Abi, b: &[u8]) -> (u64, u64) {
     match abi {
         Abi::Kernel => (get_u64(b, 0), get_u64(b, 8)),
-        Abi::Lind => (get_u32(b, 0) as u64, get_u32(b, 8) as u64),
+        Abi::Lind => (get_u64(b, 0), get_u32(b, 8) as u64),
     }
 }
 
@@ -60,7 +63,10 @@ pub fn decode_timeval(abi: Abi, b: &[u8]) -> Result<Timespec, Errno> {
         Abi::Lind => get_u32(b, 8) as i32 as i64,
     };
     if (0..1_000_000).contains(&usec) {
-        Ok(Timespec { sec, nsec: usec * 1000 })
+        Ok(Timespec {
+            sec,
+            nsec: usec * 1000,
+        })
     } else {
         Err(Errno::EINVAL)
     }
@@ -72,7 +78,13 @@ pub const UTIMBUF_LEN: usize = 16;
 /// Decodes a utimbuf into (atime, mtime).
 pub fn decode_utimbuf(b: &[u8]) -> [Timespec; 2] {
     [
-        Timespec { sec: get_u64(b, 0) as i64, nsec: 0 },
-        Timespec { sec: get_u64(b, 8) as i64, nsec: 0 },
+        Timespec {
+            sec: get_u64(b, 0) as i64,
+            nsec: 0,
+        },
+        Timespec {
+            sec: get_u64(b, 8) as i64,
+            nsec: 0,
+        },
     ]
 }

@@ -123,7 +123,8 @@ pub fn encode_statfs(abi: Abi, fs: &StatFs, buf: &mut [u8]) -> usize {
     b.fill(0);
     // Both layouts put every field in an 8-byte slot; Lind has no f_flags.
     let fields = [
-        fs.fs_type, fs.bsize, fs.blocks, fs.bfree, fs.bavail, fs.files, fs.ffree, fs.fsid, fs.namelen, fs.frsize,
+        fs.fs_type, fs.bsize, fs.blocks, fs.bfree, fs.bavail, fs.files, fs.ffree, fs.fsid,
+        fs.namelen, fs.frsize,
     ];
     for (i, v) in fields.iter().enumerate() {
         put_u64(b, i * 8, *v);

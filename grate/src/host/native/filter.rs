@@ -5,7 +5,9 @@
 //! SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (once the grate has taken a call, a
 //! signal can no longer interrupt it and make it run twice).
 
-use libseccomp::{ScmpAction, ScmpArch, ScmpFilterContext, ScmpSyscall};
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
 use std::io::{self, Read, Seek};
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -22,7 +24,7 @@ pub const TRAPPED: &[i32] = &[
     5,   // fstat
     6,   // lstat
     8,   // lseek
-    9,   // mmap
+    9,   // mmap (file-backed only: see Filter::build)
     16,  // ioctl
     17,  // pread64
     18,  // pwrite64
@@ -60,6 +62,14 @@ pub const TRAPPED: &[i32] = &[
     93,  // fchown
     94,  // lchown
     95,  // umask
+    105, // setuid (the grate re-reads the ids it stamps on new files)
+    106, // setgid
+    113, // setreuid
+    114, // setregid
+    117, // setresuid
+    119, // setresgid
+    122, // setfsuid
+    123, // setfsgid
     132, // utime
     133, // mknod
     137, // statfs
@@ -115,6 +125,8 @@ pub const TRAPPED: &[i32] = &[
     452, // fchmodat2
 ];
 
+const MMAP: i32 = 9;
+
 /// A filter loaded by [`install`]: the BPF program, built before fork so the
 /// child only makes async-signal-safe calls.
 pub struct Filter {
@@ -134,8 +146,20 @@ impl Filter {
         ctx.set_ctl_nnp(false).map_err(to_io)?;
         debug_assert!(ctx.is_arch_present(ScmpArch::native()).unwrap_or(false));
         for &nr in TRAPPED {
-            ctx.add_rule(ScmpAction::Notify, ScmpSyscall::from(nr))
-                .map_err(to_io)?;
+            if nr == MMAP {
+                // Anonymous maps (every malloc arena) ignore their fd: only
+                // file maps need a look, to refuse imfs fds.
+                let file_backed = ScmpArgCompare::new(
+                    3,
+                    ScmpCompareOp::MaskedEqual(libc::MAP_ANONYMOUS as u64),
+                    0,
+                );
+                ctx.add_rule_conditional(ScmpAction::Notify, ScmpSyscall::from(nr), &[file_backed])
+                    .map_err(to_io)?;
+            } else {
+                ctx.add_rule(ScmpAction::Notify, ScmpSyscall::from(nr))
+                    .map_err(to_io)?;
+            }
         }
         Ok(Filter {
             code: export(&ctx)?,

@@ -24,6 +24,12 @@ pub struct NativeHost<T: FdTable> {
     mount: Option<Vec<u8>>,
     /// Which process each cage is (for /proc look-ups).
     pids: HashMap<CageId, u32>,
+    /// Each cage's filesystem uid/gid, read from /proc once and again
+    /// after it calls a set*id syscall.
+    creds: HashMap<CageId, (u32, u32)>,
+    /// Whether the notification being served passed SECCOMP_IOCTL_NOTIF_ID_VALID
+    /// since its memory was last read.
+    checked: bool,
 }
 
 impl<T: FdTable> NativeHost<T> {
@@ -38,12 +44,15 @@ impl<T: FdTable> NativeHost<T> {
             caller: None,
             mount,
             pids: HashMap::new(),
+            creds: HashMap::new(),
+            checked: false,
         }
     }
 
     /// Serving notification `id` from thread `tid` of process `tgid` starts.
     pub fn begin(&mut self, id: u64, tid: u32, tgid: u32) {
         self.caller = Some(Caller { id, tid });
+        self.checked = false;
         self.fds.set_call(Some(Call { id, tgid }));
     }
 
@@ -59,17 +68,25 @@ impl<T: FdTable> NativeHost<T> {
 
     pub fn unbind(&mut self, cage: CageId) {
         self.pids.remove(&cage);
+        self.creds.remove(&cage);
+    }
+
+    /// The cage changed its ids: read them again when next needed.
+    pub fn forget_creds(&mut self, cage: CageId) {
+        self.creds.remove(&cage);
     }
 
     pub fn table(&self) -> &NativeFdTable<T> {
         &self.fds
     }
 
-    /// The caller, after checking its notification is still pending: the
-    /// pid we are about to read from or write to is still that thread.
-    fn caller_checked(&self) -> Result<Caller, Errno> {
+    /// The caller, after checking its notification is still pending: what
+    /// was read from its pid really was its memory (a pid is not reused
+    /// while its process waits on us), and the pid we write to is still it.
+    fn caller_checked(&mut self) -> Result<Caller, Errno> {
         let caller = self.caller.ok_or(Errno::EFAULT)?;
         if self.listener.is_pending(caller.id) {
+            self.checked = true;
             Ok(caller)
         } else {
             Err(Errno::EFAULT)
@@ -86,7 +103,13 @@ impl<T: FdTable> Host for NativeHost<T> {
     }
 
     fn write_mem(&mut self, _cage: CageId, addr: u64, data: &[u8]) -> Result<(), Errno> {
-        let caller = self.caller_checked()?;
+        // One check per notification covers the writes: checking again
+        // right before each would narrow, not close, the window.
+        let caller = if self.checked {
+            self.caller.ok_or(Errno::EFAULT)?
+        } else {
+            self.caller_checked()?
+        };
         mem::write(caller.tid, addr, data)
     }
 
@@ -129,5 +152,22 @@ impl<T: FdTable> Host for NativeHost<T> {
 
     fn fds(&mut self) -> &mut dyn FdTable {
         &mut self.fds
+    }
+
+    fn creds(&mut self, cage: CageId) -> (u32, u32) {
+        if let Some(&ids) = self.creds.get(&cage) {
+            return ids;
+        }
+        let tid = self
+            .caller
+            .map(|c| c.tid)
+            .or_else(|| self.pids.get(&cage).copied());
+        // SAFETY: getters without failure modes (the grate's own ids, which
+        // the program started with).
+        let ids = tid
+            .and_then(procs::fs_creds_of)
+            .unwrap_or_else(|| unsafe { (libc::geteuid(), libc::getegid()) });
+        self.creds.insert(cage, ids);
+        ids
     }
 }

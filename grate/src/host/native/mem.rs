@@ -41,14 +41,19 @@ pub fn write(tid: u32, addr: u64, data: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Reads the NUL-terminated string at `addr` into `buf`, page by page;
-/// its length without the NUL. ENAMETOOLONG when `buf` fills first.
+/// Most paths are short: the first read stops here (or at the page end).
+const FIRST_CHUNK: usize = 256;
+
+/// Reads the NUL-terminated string at `addr` into `buf`, never across a
+/// page boundary in one read; its length without the NUL. ENAMETOOLONG when
+/// `buf` fills first.
 pub fn read_cstr(tid: u32, addr: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     let mut len = 0;
     while len < buf.len() {
         let at = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
         let to_page_end = (PAGE - at % PAGE) as usize;
-        let chunk = to_page_end.min(buf.len() - len);
+        let limit = if len == 0 { FIRST_CHUNK } else { usize::MAX };
+        let chunk = to_page_end.min(buf.len() - len).min(limit);
         read(tid, at, &mut buf[len..len + chunk])?;
         if let Some(nul) = buf[len..len + chunk].iter().position(|&b| b == 0) {
             return Ok(len + nul);
@@ -138,7 +143,7 @@ mod tests {
             assert!(!p.is_null());
             libc::munmap(p.add(PAGE as usize).cast(), PAGE as usize);
             let s = p.add(PAGE as usize - 4);
-            std::ptr::copy_nonoverlapping(b"abc\0".as_ptr(), s, 4);
+            std::ptr::copy_nonoverlapping(c"abc".as_ptr().cast::<u8>(), s, 4);
             let mut buf = [0u8; 256];
             assert_eq!(read_cstr(me(), s as u64, &mut buf), Ok(3));
             assert_eq!(&buf[..3], b"abc");

@@ -41,6 +41,30 @@ pub fn children_of(tgid: u32, tid: u32) -> Vec<u32> {
         .unwrap_or_default()
 }
 
+/// The filesystem uid and gid of thread `tid` (what Linux checks access
+/// with and stamps on new files; the 4th value of Uid:/Gid: in status).
+pub fn fs_creds_of(tid: u32) -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    let fourth = |key: &str| -> Option<u32> {
+        let line = status.lines().find_map(|l| l.strip_prefix(key))?;
+        line.split_whitespace().nth(3)?.parse().ok()
+    };
+    Some((fourth("Uid:")?, fourth("Gid:")?))
+}
+
+/// The grate's own live (or zombie) children, whichever of its threads
+/// they hang from.
+pub fn own_children() -> Vec<u32> {
+    let me = std::process::id();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|t| t.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .flat_map(|tid| children_of(me, tid))
+        .collect()
+}
+
 fn status_field(pid: u32, key: &str) -> Option<u32> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -82,6 +106,9 @@ mod tests {
         assert!(thread_in(me, tid));
         assert!(!thread_in(me, u32::MAX >> 2));
         assert!(cwd_of(me).unwrap().is_absolute());
+        // SAFETY: getters without failure modes.
+        let ids = unsafe { (libc::geteuid(), libc::getegid()) };
+        assert_eq!(fs_creds_of(tid), Some(ids));
     }
 
     #[test]
@@ -94,6 +121,7 @@ mod tests {
         // SAFETY: gettid has no failure mode.
         let tid = unsafe { libc::gettid() } as u32;
         assert!(children_of(std::process::id(), tid).contains(&pid));
+        assert!(own_children().contains(&pid));
         assert_eq!(ppid_of(pid), Some(std::process::id()));
         let fd = pidfd_open(pid).unwrap();
         child.wait().unwrap();

@@ -17,8 +17,8 @@
 //!   child it lists in `children` that is not yet known; none means the fork
 //!   failed or the child is already gone, and the snapshot is dropped.
 //!
-//! A snapshot whose parent died first waits for an orphan (reparented to the
-//! grate, the child subreaper).
+//! - the parent's death: a child still alive is then the grate's (it is
+//!   the child subreaper), among its children not yet known.
 //!
 //! # Exec
 //! An exec that passes through is only known to have worked when the new
@@ -40,7 +40,7 @@ use super::notif::{Listener, Notification};
 use super::procs;
 use crate::host::{CageId, FdTable, Host, Reply};
 use crate::Grate;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
@@ -52,10 +52,15 @@ mod nr {
     pub const VFORK: u64 = 58;
     pub const EXECVE: u64 = 59;
     pub const UMASK: u64 = 95;
+    /// setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid.
+    pub const SET_IDS: [u64; 8] = [105, 106, 113, 114, 117, 119, 122, 123];
     pub const EXECVEAT: u64 = 322;
     pub const CLONE3: u64 = 435;
     pub const CLOSE_RANGE: u64 = 436;
 }
+
+/// Past this many cached threads, entries of exited ones are pruned.
+const MAX_THREADS_CACHED: usize = 4096;
 
 struct Process {
     cage: CageId,
@@ -89,7 +94,6 @@ pub struct Supervisor<'g, T: FdTable> {
     threads: HashMap<u32, u32>,
     /// By forking thread: a thread has at most one fork in flight.
     forks: HashMap<u32, PendingFork>,
-    orphans: VecDeque<CageId>,
     next_cage: CageId,
 }
 
@@ -112,7 +116,6 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             processes: HashMap::new(),
             threads: HashMap::new(),
             forks: HashMap::new(),
-            orphans: VecDeque::new(),
             next_cage: 1,
         }
     }
@@ -145,10 +148,17 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
     pub fn run(&mut self) -> io::Result<i32> {
         let mut pollfds: Vec<libc::pollfd> = Vec::new();
         let mut watched: Vec<u32> = Vec::new();
+        // Once no process uses the filter any more the listener hangs up:
+        // poll would then return at once, forever.
+        let mut listening = true;
         loop {
             pollfds.clear();
             watched.clear();
-            pollfds.push(pollin(self.listener.as_raw_fd()));
+            pollfds.push(pollin(if listening {
+                self.listener.as_raw_fd()
+            } else {
+                -1
+            }));
             pollfds.push(pollin(self.signals));
             for (&pid, p) in &self.processes {
                 pollfds.push(pollin(p.pidfd.as_raw_fd()));
@@ -184,6 +194,8 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
                 if let Ok(n) = self.listener.receive() {
                     self.serve(n);
                 }
+            } else if pollfds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                listening = false;
             }
         }
         for pid in self.processes.keys().copied().collect::<Vec<_>>() {
@@ -191,9 +203,6 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         }
         for (_, fork) in std::mem::take(&mut self.forks) {
             self.grate.cage_exit(&mut self.host, fork.cage);
-        }
-        while let Some(cage) = self.orphans.pop_front() {
-            self.grate.cage_exit(&mut self.host, cage);
         }
         Ok(self.status.unwrap_or(1))
     }
@@ -243,16 +252,11 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
                     libc::WEXITSTATUS(status)
                 });
             }
-            if self.processes.contains_key(&pid) {
-                self.gone(pid);
-            } else if let Some(cage) = self.orphans.pop_front() {
-                // An orphan that never called in: its snapshot goes with it.
-                self.grate.cage_exit(&mut self.host, cage);
-            }
+            self.gone(pid);
         }
     }
 
-    /// Process `pid` exited: its cage closes, its pending forks become orphans.
+    /// Process `pid` exited: its cage closes, and its pending forks settle.
     fn gone(&mut self, pid: u32) {
         let Some(p) = self.processes.remove(&pid) else {
             return;
@@ -267,8 +271,20 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             .map(|(&t, _)| t)
             .collect();
         for tid in orphaned {
-            if let Some(f) = self.forks.remove(&tid) {
-                self.orphans.push_back(f.cage);
+            let Some(fork) = self.forks.remove(&tid) else {
+                continue;
+            };
+            // Its children were reparented to the grate before the pidfd
+            // woke us: a live child not yet known is the fork's.
+            let orphan = procs::own_children()
+                .into_iter()
+                .find(|c| *c != self.first && !self.processes.contains_key(c));
+            match orphan {
+                Some(child) => {
+                    self.bind(child, fork.cage);
+                }
+                None => { let _ = fork; } // MUT
+
             }
         }
     }
@@ -306,6 +322,10 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         }
         let tgid = procs::tgid_of(tid)?;
         if tgid != tid {
+            if self.threads.len() >= MAX_THREADS_CACHED {
+                // Threads exit unseen: drop the dead ones' entries.
+                self.threads.retain(|&t, &mut g| procs::thread_in(g, t));
+            }
             self.threads.insert(tid, tgid);
         }
         Some(tgid)
@@ -342,8 +362,6 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             let cage = self.new_cage();
             self.grate.cage_fork(&mut self.host, parent, cage).ok()?;
             cage
-        } else if let Some(cage) = self.orphans.pop_front() {
-            cage
         } else {
             let cage = self.new_cage();
             self.grate.cage_start(&mut self.host, cage).ok()?;
@@ -358,8 +376,9 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             return;
         };
         if fork.parent != tgid {
-            // The forking thread died and its tid was reused.
-            self.orphans.push_back(fork.cage);
+            // The forking thread died and its tid was reused: its child, if
+            // any, falls back to its parent's table when it calls in.
+            self.grate.cage_exit(&mut self.host, fork.cage);
             return;
         }
         let child = procs::children_of(tgid, tid)
@@ -400,6 +419,10 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         self.settle_exec(tgid, n.tid);
         match n.nr {
             nr::CLONE | nr::CLONE3 | nr::FORK | nr::VFORK => self.on_fork(n, tgid, cage),
+            nr if nr::SET_IDS.contains(&nr) => {
+                self.host.forget_creds(cage);
+                self.listener.answer_continue(n.id);
+            }
             nr::EXECVE | nr::EXECVEAT => {
                 let reply = self.grate.dispatch(&mut self.host, cage, n.nr, n.args);
                 if reply == Reply::Continue {
