@@ -1,5 +1,6 @@
 # The two commands the README promises, each doing its own set-up:
 #   make run   - build the grate and the C test binary, run the binary under the grate
+#                (default imfs.toml and test/imfs.small.toml)
 #   make test  - every check CI runs
 .PHONY: setup run test lint nostd bench
 
@@ -7,8 +8,7 @@ setup:
 	./scripts/setup.sh
 
 run: setup
-	cargo build --release -p imfs-grate
-	$(MAKE) -C test run GRATE=$(CURDIR)/target/release/imfs-grate
+	$(MAKE) -C test run
 
 lint:
 	cargo fmt --all --check

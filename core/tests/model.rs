@@ -238,13 +238,13 @@ proptest! {
 
     /// Every pool tiny: 11 nodes besides the root, 16 names, 5 KiB of data, 6 open files.
     #[test]
-    fn imfs_matches_model_with_tiny_pools(ops in Arc::new(Universe::for_model(config::MAX_FILE_SIZE)).ops(1..100)) {
+    fn imfs_matches_model_with_tiny_pools(ops in Arc::new(Universe::for_model(config::MAX_FILE_SIZE)).ops(30..160)) {
         model_case::<12, 16, 10, 512, 6>(&ops, &Universe::for_model(config::MAX_FILE_SIZE))?;
     }
 
     /// Names scarcer than nodes, data plentiful, three open files.
     #[test]
-    fn imfs_matches_model_with_few_names(ops in Arc::new(Universe::for_model(config::MAX_FILE_SIZE)).ops(1..100)) {
+    fn imfs_matches_model_with_few_names(ops in Arc::new(Universe::for_model(config::MAX_FILE_SIZE)).ops(30..160)) {
         model_case::<16, 7, 24, 1024, 3>(&ops, &Universe::for_model(config::MAX_FILE_SIZE))?;
     }
 }

@@ -31,7 +31,10 @@ fn main() {
     let shm = format!("/dev/shm/imfs-bench-{}", std::process::id());
 
     println!("native host round trip, {iterations} calls each (ns per call)");
-    println!("{:<34} {:>10} {:>10} {:>14}", "operation", "kernel", "grate", "grate, 1 CPU");
+    println!(
+        "{:<34} {:>10} {:>10} {:>14}",
+        "operation", "kernel", "grate", "grate, 1 CPU"
+    );
     for (op, what) in [
         ("fstat", "fstat, imfs fd vs tmpfs"),
         ("pread", "1-byte pread, imfs vs tmpfs"),
@@ -39,7 +42,8 @@ fn main() {
     ] {
         let kernel = measure(Command::new(bin).args([op, &n, &shm]));
         let grate = measure(Command::new(GRATE).args([bin, op, &n, "/bench"]));
-        let pinned = measure(Command::new("taskset").args(["-c", "0", GRATE, bin, op, &n, "/bench"]));
+        let pinned =
+            measure(Command::new("taskset").args(["-c", "0", GRATE, bin, op, &n, "/bench"]));
         println!("{what:<34} {kernel:>10} {grate:>10} {pinned:>14}");
     }
 }

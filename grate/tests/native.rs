@@ -128,6 +128,11 @@ fn threads_share_one_table() {
 }
 
 #[test]
+fn the_fd_limit_counts_host_fds_and_closed_dirfds_are_ebadf() {
+    assert_case_passes("limits");
+}
+
+#[test]
 fn new_files_get_the_callers_ids_after_setuid() {
     assert_case_passes("creds");
 }

@@ -92,6 +92,14 @@ impl<
         flags: u32,
         mode: u32,
     ) -> Result<OfdId> {
+        // Flag validation comes first, as in Linux's build_open_flags.
+        let creat = flags & O_CREAT != 0;
+        let tmpfile = flags & O_TMPFILE == O_TMPFILE;
+        if (creat && flags & O_DIRECTORY != 0)
+            || (tmpfile && (flags & O_PATH != 0 || !matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR)))
+        {
+            return Err(Errno::EINVAL);
+        }
         if self.ofds.available() == 0 {
             return Err(Errno::ENFILE);
         }
@@ -102,25 +110,16 @@ impl<
             }
             return self.new_ofd(node, flags & PATH_FLAGS);
         }
-        if flags & O_TMPFILE == O_TMPFILE {
+        if tmpfile {
             return self.open_tmpfile(ctx, dir, path, flags, mode);
-        }
-        let creat = flags & O_CREAT != 0;
-        if creat && flags & O_DIRECTORY != 0 {
-            return Err(Errno::EINVAL);
         }
         let excl = creat && flags & O_EXCL != 0;
         let follow = flags & O_NOFOLLOW == 0 && !excl;
-        let mut r = self.resolve(ctx, dir, path, follow && !creat, !creat)?;
-        if creat {
-            // O_CREAT refuses "name/" before looking at what name is.
-            if r.slash && r.last == Last::Name {
-                return Err(Errno::EISDIR);
-            }
-            if follow && r.node.is_some_and(|n| self.nodes.at(n).is_symlink()) {
-                r = self.resolve(ctx, dir, path, true, true)?;
-            }
-        }
+        let r = if creat {
+            self.resolve_for_create(ctx, dir, path, follow)?
+        } else {
+            self.resolve(ctx, dir, path, follow, true)?
+        };
         r.name_ok()?;
         let kept = (flags & KEPT_FLAGS) | O_LARGEFILE;
         let node = match r.node {
@@ -133,15 +132,16 @@ impl<
             Some(_) if excl => return Err(Errno::EEXIST),
             Some(n) => n,
         };
+        // Linux's order: EISDIR for O_CREAT, ENOTDIR, then ELOOP (O_NOFOLLOW).
         let n = self.nodes.at(node);
-        if n.is_symlink() {
-            return Err(Errno::ELOOP);
-        }
         if creat && n.is_dir() {
             return Err(Errno::EISDIR);
         }
         if !n.is_dir() && (r.slash || flags & O_DIRECTORY != 0) {
             return Err(Errno::ENOTDIR);
+        }
+        if n.is_symlink() {
+            return Err(Errno::ELOOP);
         }
         let truncate = flags & O_TRUNC != 0;
         let mut want = match flags & O_ACCMODE {
@@ -172,9 +172,6 @@ impl<
         flags: u32,
         mode: u32,
     ) -> Result<OfdId> {
-        if !matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR) || flags & O_CREAT != 0 {
-            return Err(Errno::EINVAL);
-        }
         let parent = self.lookup_path(ctx, dir, path, flags & O_NOFOLLOW == 0)?;
         if !self.nodes.at(parent).is_dir() {
             return Err(Errno::ENOTDIR);

@@ -88,6 +88,31 @@ impl<
         follow: bool,
         slash_follows: bool,
     ) -> Result<Resolved> {
+        self.walk(ctx, at, path, follow, slash_follows, false)
+    }
+
+    /// Resolves the path of an open with O_CREAT: as Linux, a last name
+    /// with a trailing slash is EISDIR before it is even looked up, also
+    /// when it comes from a followed symlink.
+    pub(super) fn resolve_for_create(
+        &self,
+        ctx: &Ctx,
+        at: Option<OfdId>,
+        path: &[u8],
+        follow: bool,
+    ) -> Result<Resolved> {
+        self.walk(ctx, at, path, follow, true, true)
+    }
+
+    fn walk(
+        &self,
+        ctx: &Ctx,
+        at: Option<OfdId>,
+        path: &[u8],
+        follow: bool,
+        slash_follows: bool,
+        creat: bool,
+    ) -> Result<Resolved> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -141,6 +166,9 @@ impl<
                 return Err(Errno::ENOTDIR);
             }
             may(ctx, dir, MAY_EXEC)?;
+            if creat && is_last && slashes > 0 && comp != b"." && comp != b".." {
+                return Err(Errno::EISDIR);
+            }
             if comp.len() > NAME_MAX {
                 if !is_last {
                     return Err(Errno::ENAMETOOLONG);

@@ -188,24 +188,26 @@ pub fn long_name() -> Vec<u8> {
     vec![b'L'; 256]
 }
 
-/// Paths made of the names a, b and d, one to three deep: few enough that
-/// collisions (EEXIST, ENOTEMPTY, ENOTDIR...) happen all the time.
+/// Paths over five names, one to three deep, with only d and e nested
+/// under: few enough that collisions (EEXIST, ENOTEMPTY, ENOTDIR...) happen
+/// all the time, enough that the tiny pools fill up.
+/// Indices: 0..5 one deep, 5..15 two deep, 15..27 three deep.
 fn nested_paths() -> Vec<Vec<u8>> {
-    let names: [&[u8]; 3] = [b"a", b"b", b"d"];
-    let mut out: Vec<Vec<u8>> = names.iter().map(|n| n.to_vec()).collect();
-    let mut level = out.clone();
-    for _ in 0..2 {
-        let mut next = Vec::new();
-        for p in &level {
-            for n in names {
-                let mut q = p.clone();
-                q.push(b'/');
-                q.extend_from_slice(n);
-                next.push(q);
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for a in ["a", "b", "c", "d", "e"] {
+        out.push(a.into());
+    }
+    for d in ["d", "e"] {
+        for a in ["a", "b", "c", "d", "e"] {
+            out.push(format!("{d}/{a}").into());
+        }
+    }
+    for d in ["d", "e"] {
+        for e in ["d", "e"] {
+            for a in ["a", "b", "d"] {
+                out.push(format!("{d}/{e}/{a}").into());
             }
         }
-        out.extend(next.iter().cloned());
-        level = next;
     }
     out
 }
@@ -242,7 +244,7 @@ impl Universe {
             paths,
             targets,
             max_len: 1300,
-            max_off: 6000,
+            max_off: 3000,
             edge_offsets: vec![
                 max_file_size - 100,
                 max_file_size - 1,
@@ -294,7 +296,7 @@ fn open_flags() -> impl Strategy<Value = u32> {
     let bit = |p: f64, f: u32| prop::bool::weighted(p).prop_map(move |on| if on { f } else { 0 });
     (
         prop::sample::select(vec![O_RDONLY, O_WRONLY, O_RDWR]),
-        bit(0.5, O_CREAT),
+        bit(0.7, O_CREAT),
         bit(0.15, O_EXCL),
         bit(0.2, O_TRUNC),
         bit(0.2, O_APPEND),
@@ -308,7 +310,15 @@ fn open_flags() -> impl Strategy<Value = u32> {
 fn op_strategy(u: &std::sync::Arc<Universe>) -> BoxedStrategy<Op> {
     let np = u.paths.len();
     let nt = u.targets.len();
-    let path = move || 0..np;
+    // Mostly shallow names, so that state builds up and names collide.
+    let path = move || {
+        prop_oneof![
+            8 => 0..5usize,
+            6 => 5..15usize,
+            2 => 15..27usize,
+            2 => 27..np,
+        ]
+    };
     let base = || prop_oneof![3 => Just(None), 1 => any::<u8>().prop_map(Some)];
     let h = any::<u8>;
     let len = 0..=u.max_len;
@@ -354,7 +364,7 @@ fn op_strategy(u: &std::sync::Arc<Universe>) -> BoxedStrategy<Op> {
     let mut s = prop_oneof![
         12 => (base(), path(), open_flags(), modes())
             .prop_map(|(base, path, flags, mode)| Op::Open { base, path, flags, mode }),
-        8 => h().prop_map(|h| Op::Close { h }),
+        4 => h().prop_map(|h| Op::Close { h }),
         3 => (h(), len.clone()).prop_map(|(h, len)| Op::Read { h, len }),
         5 => (h(), any::<u8>(), len.clone()).prop_map(|(h, fill, len)| Op::Write { h, fill, len }),
         3 => (h(), len.clone(), off()).prop_map(|(h, len, off)| Op::Pread { h, len, off }),
@@ -586,6 +596,7 @@ pub fn run_pair(
     let mut seen: HashMap<Slot, Vec<Vec<u8>>> = HashMap::new();
     let mut log = String::new();
     let (na, nb) = (a.name(), b.name());
+        if std::env::var("VSTATS").is_ok() { eprintln!("VCASE {}", ops.len()); }
     for (i, op) in ops.iter().enumerate() {
         if op.handle().is_some() && handles.is_empty() {
             continue;
@@ -598,6 +609,7 @@ pub fn run_pair(
         let slot = op.handle().map(|h| env.handle(h));
         let ra = a.apply(op, &env);
         let rb = b.apply(op, &env);
+        if std::env::var("VSTATS").is_ok() { eprintln!("VSTAT {:?} {:?}", std::mem::discriminant(op), match &rb { Outcome::Err(e) => format!("E{e}"), o => format!("{:?}", std::mem::discriminant(o)) }); }
         let _ = writeln!(log, "  #{i} {}  -> {na}: {ra:?}", describe(op, u));
         let fail = |what: String| {
             TestCaseError::fail(format!(

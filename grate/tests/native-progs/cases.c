@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -323,6 +324,43 @@ static int case_creds(int argc, char **argv) {
     return failures != 0;
 }
 
+/* The fd limit is the cage's, counting host fds too: a full table fails
+ * EMFILE before creating anything; a closed dirfd is EBADF, a pipe ENOTDIR. */
+static int case_limits(int argc, char **argv) {
+    (void)argc; (void)argv;
+    const char *limits = getenv("IMFS_LIMITS");
+    const char *per = limits ? strstr(limits, "fds_per_cage=") : NULL;
+    CHECK(per != NULL);
+    long cap = per ? atol(per + strlen("fds_per_cage=")) : 0;
+    struct rlimit rl;
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && (long)rl.rlim_cur <= cap && (long)rl.rlim_max <= cap);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK_ERR(openat(p[0], "x", O_RDONLY), ENOTDIR);
+    CHECK_ERR(openat(900, "x", O_RDONLY), EBADF);
+    CHECK_ERR(mkdirat(900, "x", 0755), EBADF);
+    CHECK_ERR(fchdir(900), EBADF);
+    CHECK(put("/t", "t") == 0);
+    /* Host fds (pipes) and imfs fds share the table. */
+    int last = -1, n = 0;
+    for (;;) {
+        int fd = (n % 8 == 0) ? dup(p[1]) : open("/t", O_RDONLY);
+        if (fd < 0) break;
+        last = fd;
+        n++;
+    }
+    CHECK(errno == EMFILE);
+    CHECK(last == (int)rl.rlim_cur - 1);
+    CHECK_ERR(open("/t", O_RDONLY), EMFILE);
+    CHECK_ERR(open("/not_made", O_CREAT | O_RDWR, 0644), EMFILE);
+    CHECK_ERR(pipe(p), EMFILE);
+    CHECK(close(last) == 0);
+    struct stat st;
+    CHECK_ERR(stat("/not_made", &st), ENOENT);
+    CHECK(open("/t", O_RDONLY) == last);
+    return failures != 0;
+}
+
 /* expect_open FD N: FD is open (not cloexec) on a file of at least N bytes. */
 static int case_expect_open(int argc, char **argv) {
     if (argc < 4) return 2;
@@ -386,7 +424,7 @@ struct { const char *name; int (*run)(int, char **); } cases[] = {
     {"exit", case_exit},       {"signal", case_signal},         {"files", case_files},
     {"efault", case_efault},   {"pipes", case_pipes},           {"threads", case_threads},
     {"fork", case_fork},       {"exec", case_exec},             {"exec_check", case_exec_check},
-    {"expect_open", case_expect_open}, {"orphan", case_orphan}, {"creds", case_creds},
+    {"expect_open", case_expect_open}, {"orphan", case_orphan}, {"creds", case_creds}, {"limits", case_limits},
 };
 
 int main(int argc, char **argv) {

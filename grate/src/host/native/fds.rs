@@ -10,9 +10,15 @@
 use super::notif::Listener;
 use crate::host::{CageId, FdEntry, FdTable};
 use imfs_core::{Errno, OfdId};
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::rc::Rc;
+
+/// How close to the fd limit the imfs fds, or the fd the kernel last picked
+/// as lowest free, must come before [`FdTable::is_full`] counts the
+/// process's real fds; below that it costs nothing.
+const NEAR_FULL: usize = 64;
 
 /// The notification being served: ADDFD can only target its caller.
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +32,9 @@ pub struct NativeFdTable<T: FdTable> {
     listener: Rc<Listener>,
     placeholder: Placeholder,
     call: Option<Call>,
+    /// Per cage, the fd the kernel picked last for a lowest-free insert:
+    /// every fd below it was taken then, so a high one means a dense table.
+    lowest_seen: HashMap<CageId, i32>,
 }
 
 /// The file every imfs fd points at in the kernel's table.
@@ -82,6 +91,7 @@ impl<T: FdTable> NativeFdTable<T> {
             listener,
             placeholder,
             call: None,
+            lowest_seen: HashMap::new(),
         }
     }
 
@@ -123,10 +133,8 @@ impl<T: FdTable> NativeFdTable<T> {
     }
 }
 
-/// The lowest fd >= `min` free in process `pid` below its RLIMIT_NOFILE
-/// (F_DUPFD's rule: EINVAL when `min` is at or past the limit, EMFILE when
-/// nothing is free).
-fn lowest_free_from(pid: u32, min: i32) -> Result<i32, Errno> {
+/// Process `pid`'s RLIMIT_NOFILE: fds it may hold are below this.
+fn fd_limit(pid: u32) -> Result<i32, Errno> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -143,18 +151,29 @@ fn lowest_free_from(pid: u32, min: i32) -> Result<i32, Errno> {
     {
         return Err(Errno::ESRCH);
     }
-    let limit = lim.rlim_cur.min(i32::MAX as u64) as i32;
+    Ok(lim.rlim_cur.min(i32::MAX as u64) as i32)
+}
+
+/// The fds process `pid` holds, sorted (at most its fd limit of them).
+fn open_fds(pid: u32) -> Result<Vec<i32>, Errno> {
+    let mut fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map_err(|_| Errno::ESRCH)?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    fds.sort_unstable();
+    Ok(fds)
+}
+
+/// The lowest fd >= `min` free in process `pid` below its RLIMIT_NOFILE
+/// (F_DUPFD's rule: EINVAL when `min` is at or past the limit, EMFILE when
+/// nothing is free).
+fn lowest_free_from(pid: u32, min: i32) -> Result<i32, Errno> {
+    let limit = fd_limit(pid)?;
     if min >= limit {
         return Err(Errno::EINVAL);
     }
-    let mut used: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map_err(|_| Errno::ESRCH)?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&fd| fd >= min)
-        .collect();
-    used.sort_unstable();
     let mut candidate = min;
-    for fd in used {
+    for fd in open_fds(pid)?.into_iter().filter(|&fd| fd >= min) {
         if fd == candidate {
             candidate += 1;
         } else if fd > candidate {
@@ -194,11 +213,15 @@ impl<T: FdTable> FdTable for NativeFdTable<T> {
             (_, None) => return Err(Errno::EBADF),
         };
         let fd = self.add(at, cloexec)?;
+        if at.is_none() {
+            self.lowest_seen.insert(cage, fd);
+        }
         // The number is the kernel's choice: the inner table takes it as given.
         match self.inner.insert_at(cage, fd, ofd, cloexec) {
             Ok(_) => Ok(fd),
-            // Past the inner table's range: the placeholder stays as a dead
-            // host fd (the kernel gives us no way to close it from here).
+            // Past the inner table's range, which the RLIMIT_NOFILE set at
+            // start rules out: the placeholder would stay as a dead host fd
+            // (the kernel gives no way to close it from here).
             Err(_) => Err(Errno::EMFILE),
         }
     }
@@ -259,7 +282,11 @@ impl<T: FdTable> FdTable for NativeFdTable<T> {
     }
 
     fn fork(&mut self, parent: CageId, child: CageId) -> Result<(), Errno> {
-        self.inner.fork(parent, child)
+        self.inner.fork(parent, child)?;
+        if let Some(&seen) = self.lowest_seen.get(&parent) {
+            self.lowest_seen.insert(child, seen);
+        }
+        Ok(())
     }
 
     fn exec(&mut self, cage: CageId, closed: &mut dyn FnMut(OfdId)) {
@@ -267,6 +294,7 @@ impl<T: FdTable> FdTable for NativeFdTable<T> {
     }
 
     fn exit(&mut self, cage: CageId, closed: &mut dyn FnMut(OfdId)) {
+        self.lowest_seen.remove(&cage);
         self.inner.exit(cage, closed)
     }
 
@@ -278,8 +306,29 @@ impl<T: FdTable> FdTable for NativeFdTable<T> {
         self.inner.cage_start(cage)
     }
 
+    /// Exact, so that open(O_CREAT) on a full table creates nothing: the
+    /// kernel's table also holds host fds the grate never sees (inherited,
+    /// pipes, sockets), so when the imfs fds alone come near the limit the
+    /// process's fds are counted.
     fn is_full(&self, cage: CageId) -> bool {
-        self.inner.is_full(cage)
+        if self.inner.is_full(cage) {
+            return true;
+        }
+        let Some(call) = self.call else {
+            return false;
+        };
+        let Ok(limit) = fd_limit(call.tgid) else {
+            return false;
+        };
+        let mut imfs = 0usize;
+        self.inner.imfs_fds(cage, &mut |_, _| imfs += 1);
+        let lowest_seen = self.lowest_seen.get(&cage).copied().unwrap_or(0).max(0) as usize;
+        if imfs.max(lowest_seen) + NEAR_FULL < limit as usize {
+            return false;
+        }
+        open_fds(call.tgid)
+            .map(|fds| fds.iter().filter(|&&fd| fd < limit).count() >= limit as usize)
+            .unwrap_or(false)
     }
 }
 

@@ -65,7 +65,8 @@ pub fn run(
         return Err(io::Error::last_os_error());
     }
     let signals = SignalGuard::block()?;
-    let spawned = spawn::spawn(program, args, env_extra, &signals.old_mask)?;
+    let fd_cap = imfs_core::config::FDS_PER_CAGE as u64;
+    let spawned = spawn::spawn(program, args, env_extra, &signals.old_mask, fd_cap)?;
     let listener = Rc::new(notif::Listener::new(spawned.listener));
     listener.prefer_sync_wakeup();
     let fds = fds::NativeFdTable::new(

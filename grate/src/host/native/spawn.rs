@@ -18,12 +18,14 @@ pub struct Spawned {
 
 /// Forks and execs `program` under the filter. `child_mask` is the signal
 /// mask the program starts with (the grate blocks signals it reads from a
-/// signalfd; the program must not inherit that).
+/// signalfd; the program must not inherit that); `fd_cap` bounds its
+/// RLIMIT_NOFILE.
 pub fn spawn(
     program: &OsStr,
     args: &[OsString],
     env_extra: &[(String, String)],
     child_mask: &libc::sigset_t,
+    fd_cap: u64,
 ) -> io::Result<Spawned> {
     let filter = Filter::build()?;
     let prog = filter.prog();
@@ -59,6 +61,7 @@ pub fn spawn(
                 &envp,
                 &exec_failed,
                 child_mask,
+                fd_cap,
             )
         }
     }
@@ -91,12 +94,24 @@ unsafe fn child(
     envp: &[*const libc::c_char],
     exec_failed: &[u8],
     mask: &libc::sigset_t,
+    fd_cap: u64,
 ) -> ! {
     // SAFETY (whole body): async-signal-safe syscalls on prepared memory.
     unsafe {
         libc::sigprocmask(libc::SIG_SETMASK, mask, std::ptr::null_mut());
         // Without the grate its calls would fail: die with it.
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+        // The cage's fd table holds `fd_cap` fds (imfs.toml's fds_per_cage):
+        // the kernel's, which numbers them all, must stop there too.
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_cur.min(fd_cap);
+            lim.rlim_max = lim.rlim_max.min(fd_cap);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
         if libc::getppid() != parent {
             libc::_exit(126);
         }
@@ -112,10 +127,25 @@ unsafe fn child(
         libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr());
         let errno = *libc::__errno_location();
         libc::write(2, exec_failed.as_ptr().cast(), exec_failed.len());
-        let msg = libc::strerror(errno);
-        libc::write(2, msg.cast(), libc::strlen(msg));
-        libc::write(2, b"\n".as_ptr().cast(), 1);
+        let msg = exec_error_text(errno);
+        libc::write(2, msg.as_ptr().cast(), msg.len());
         libc::_exit(if errno == libc::ENOENT { 127 } else { 126 });
+    }
+}
+
+/// Why exec failed, from static text (strerror may lock or allocate,
+/// which a forked child of a threaded process must not).
+fn exec_error_text(errno: i32) -> &'static str {
+    match errno {
+        libc::ENOENT => "No such file or directory\n",
+        libc::EACCES => "Permission denied\n",
+        libc::ENOEXEC => "Exec format error\n",
+        libc::ENOTDIR => "Not a directory\n",
+        libc::E2BIG => "Argument list too long\n",
+        libc::ENOMEM => "Cannot allocate memory\n",
+        libc::ELOOP => "Too many levels of symbolic links\n",
+        libc::ETXTBSY => "Text file busy\n",
+        _ => "exec failed\n",
     }
 }
 

@@ -52,6 +52,20 @@ mod nr {
     pub const VFORK: u64 = 58;
     pub const EXECVE: u64 = 59;
     pub const UMASK: u64 = 95;
+    /// Which arguments of syscall `nr` are dirfds (fchdir's fd counts).
+    pub fn dirfd_args(nr: u64) -> &'static [usize] {
+        match nr {
+            // fchdir, openat, mkdirat, mknodat, fchownat, futimesat,
+            // newfstatat, unlinkat, readlinkat, fchmodat, faccessat,
+            // utimensat, execveat, statx, openat2, faccessat2, fchmodat2
+            81 | 257..=263 | 267..=269 | 280 | 322 | 332 | 437 | 439 | 452 => &[0],
+            // renameat, linkat, renameat2
+            264 | 265 | 316 => &[0, 2],
+            // symlinkat
+            266 => &[1],
+            _ => &[],
+        }
+    }
     /// setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid.
     pub const SET_IDS: [u64; 8] = [105, 106, 113, 114, 117, 119, 122, 123];
     pub const EXECVEAT: u64 = 322;
@@ -283,8 +297,7 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
                 Some(child) => {
                     self.bind(child, fork.cage);
                 }
-                None => { let _ = fork; } // MUT
-
+                None => self.grate.cage_exit(&mut self.host, fork.cage),
             }
         }
     }
@@ -456,10 +469,37 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             }
             _ => {
                 let reply = self.grate.dispatch(&mut self.host, cage, n.nr, n.args);
+                let reply = self.closed_dirfd_is_ebadf(n, tgid, cage, reply);
                 self.answer(n.id, reply);
             }
         }
         self.host.end();
+    }
+
+    /// The dispatch answers ENOTDIR for a dirfd that is not imfs's and not
+    /// usable as a directory, as it cannot know whether the process has that
+    /// fd at all; the kernel says EBADF when it has not, and so does the grate.
+    fn closed_dirfd_is_ebadf(
+        &self,
+        n: Notification,
+        tgid: u32,
+        cage: CageId,
+        reply: Reply,
+    ) -> Reply {
+        if reply != Reply::Value(imfs_core::Errno::ENOTDIR.neg()) {
+            return reply;
+        }
+        let closed = nr::dirfd_args(n.nr).iter().any(|&i| {
+            let fd = n.args[i] as i32;
+            fd >= 0
+                && !self.host.table().is_imfs(cage, fd)
+                && std::fs::symlink_metadata(format!("/proc/{tgid}/fd/{fd}")).is_err()
+        });
+        if closed {
+            Reply::Value(imfs_core::Errno::EBADF.neg())
+        } else {
+            reply
+        }
     }
 
     fn answer(&self, id: u64, reply: Reply) {
