@@ -101,3 +101,24 @@ impl<
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::NAME_MAX;
+
+    /// build.rs estimates the footprint with these per-slot sizes: keep the
+    /// slots within them so its estimate stays an upper bound.
+    #[test]
+    fn slots_fit_the_build_estimate() {
+        let sizes = (
+            core::mem::size_of::<Node>(),
+            core::mem::size_of::<Dirent>(),
+            core::mem::size_of::<Ofd>(),
+        );
+        std::println!("node {} dirent {} ofd {}", sizes.0, sizes.1, sizes.2);
+        assert!(sizes.0 <= 128);
+        assert!(sizes.1 + 4 <= NAME_MAX + 32, "entry plus its bucket head");
+        assert!(sizes.2 <= 48);
+    }
+}

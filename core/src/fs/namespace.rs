@@ -92,11 +92,13 @@ impl<
         flags: u32,
         mode: u32,
     ) -> Result<OfdId> {
-        // Flag validation comes first, as in Linux's build_open_flags.
+        // Flag validation comes first, as in Linux's build_open_flags, and
+        // O_PATH drops every flag it does not honour before that.
+        let flags = if flags & O_PATH != 0 { flags & PATH_FLAGS } else { flags };
         let creat = flags & O_CREAT != 0;
         let tmpfile = flags & O_TMPFILE == O_TMPFILE;
         if (creat && flags & O_DIRECTORY != 0)
-            || (tmpfile && (flags & O_PATH != 0 || !matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR)))
+            || (tmpfile && !matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR))
         {
             return Err(Errno::EINVAL);
         }

@@ -22,6 +22,16 @@
 //! at PREFIX and leaves every other path the host's, so dynamically linked
 //! programs and shell scripts run unchanged.
 //!
+//! Known limits: a served call costs one seccomp round trip (about 12-15 us
+//! on the development VM, against under 1 us in the kernel; see
+//! `benches/native_roundtrip.rs`); exec of a file that lives in imfs is not
+//! supported (exec passes through to the host); a process sharing its fd
+//! table without being a thread (clone with CLONE_FILES) is treated as a
+//! fork; when two processes with pending forks die at once, their orphaned
+//! children may swap snapshots; `open(O_CREAT)` in a process holding more
+//! than a few dozen host fds right at its fd limit may create the file before
+//! failing with EMFILE.
+//!
 //! Modules: [`filter`] (which calls are trapped), `spawn` (fork + filter +
 //! exec), `notif` (listener ioctls), `mem` (process memory), `fds` (fd table
 //! over kernel placeholders), `host` ([`Host`](crate::host::Host) for one

@@ -52,6 +52,13 @@ pub fn fs_creds_of(tid: u32) -> Option<(u32, u32)> {
     Some((fourth("Uid:")?, fourth("Gid:")?))
 }
 
+/// Process `pid`'s umask.
+pub fn umask_of(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let octal = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+    u32::from_str_radix(octal.trim(), 8).ok()
+}
+
 /// The grate's own live (or zombie) children, whichever of its threads
 /// they hang from.
 pub fn own_children() -> Vec<u32> {
@@ -109,6 +116,13 @@ mod tests {
         // SAFETY: getters without failure modes.
         let ids = unsafe { (libc::geteuid(), libc::getegid()) };
         assert_eq!(fs_creds_of(tid), Some(ids));
+        // SAFETY: umask only swaps the mask; it is put back at once.
+        let mask = unsafe {
+            let m = libc::umask(0o027);
+            libc::umask(m);
+            m
+        };
+        assert_eq!(umask_of(me), Some(mask));
     }
 
     #[test]

@@ -142,12 +142,7 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         self.grate
             .cage_start(&mut self.host, cage)
             .map_err(|e| io::Error::from_raw_os_error(e.code()))?;
-        // SAFETY: umask cannot fail; read it by setting it and back.
-        let mask = unsafe {
-            let m = libc::umask(0o022);
-            libc::umask(m);
-            m
-        };
+        let mask = procs::umask_of(pid).unwrap_or(0o022);
         self.grate.dispatch(
             &mut self.host,
             cage,
@@ -190,8 +185,6 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
                 return Err(e);
             }
             // Deaths first: a pid must be forgotten before it can be reused.
-            // Reaping comes before the pidfds so that a reaped pid not known
-            // (any more) is really one that never called in.
             let died = pollfds[2..].iter().any(|p| p.revents != 0);
             if pollfds[1].revents != 0 {
                 self.read_signals();
