@@ -156,8 +156,16 @@ fn dangling_symlink_and_o_creat() {
         EEXIST
     );
     err!(f, f.mkdir(&c, None, b"/dang/", 0o755), EEXIST);
-    err!(f, f.open(&c, None, b"/dang/", O_CREAT | O_WRONLY, 0o644), EISDIR);
-    err!(f, f.open(&c, None, b"/dang", O_CREAT | O_NOFOLLOW | O_WRONLY, 0o644), ELOOP);
+    err!(
+        f,
+        f.open(&c, None, b"/dang/", O_CREAT | O_WRONLY, 0o644),
+        EISDIR
+    );
+    err!(
+        f,
+        f.open(&c, None, b"/dang", O_CREAT | O_NOFOLLOW | O_WRONLY, 0o644),
+        ELOOP
+    );
     let fd = ok!(f, f.open(&c, None, b"/dang", O_CREAT | O_WRONLY, 0o644));
     ok!(f, f.close(fd));
     assert_eq!(

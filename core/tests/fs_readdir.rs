@@ -111,3 +111,50 @@ fn large_directory_lookups() {
     ok!(f, f.check());
     assert_eq!(f.usage().dirents.used, 0);
 }
+
+#[test]
+fn a_listing_racing_with_creations_ends_and_rewind_sees_them() {
+    let mut f: Box<Big> = boxed();
+    let c = root();
+    for i in 0..4 {
+        put(&mut f, format!("/f{i}").as_bytes(), b"");
+    }
+    let fd = ok!(f, f.open(&c, None, b"/", O_RDONLY | O_DIRECTORY, 0));
+    let mut names = Vec::new();
+    let mut calls = 0;
+    loop {
+        let mut n = 0;
+        ok!(
+            f,
+            f.readdir(fd, &mut |e| {
+                if n == 2 {
+                    return false;
+                }
+                n += 1;
+                names.push(e.name.to_vec());
+                true
+            })
+        );
+        if n == 0 {
+            break;
+        }
+        // A new entry after every call: the listing must still end.
+        put(&mut f, format!("/g{calls}").as_bytes(), b"");
+        calls += 1;
+        assert!(calls < 50, "readdir never ends while entries are created");
+    }
+    // ".", "..", and the four entries that existed when the listing began.
+    assert_eq!(names.len(), 6);
+    // A rewind starts a new listing that sees the new entries too.
+    ok!(f, f.lseek(fd, 0, SEEK_SET));
+    let mut total = 0;
+    ok!(
+        f,
+        f.readdir(fd, &mut |_| {
+            total += 1;
+            true
+        })
+    );
+    assert_eq!(total, 6 + calls);
+    f.check().unwrap();
+}

@@ -105,20 +105,20 @@ impl<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::NAME_MAX;
+    use crate::config::{DIRENTS, NAME_MAX, NODES, OPEN_FILES};
 
-    /// build.rs estimates the footprint with these per-slot sizes: keep the
-    /// slots within them so its estimate stays an upper bound.
+    /// build.rs estimates the footprint as nodes*128 + dirents*(NAME_MAX+32)
+    /// + open_files*48 (+ chunks): the namespace pools must stay within it.
     #[test]
-    fn slots_fit_the_build_estimate() {
-        let sizes = (
+    fn pools_fit_the_build_estimate() {
+        let (node, dirent, ofd) = (
             core::mem::size_of::<Node>(),
             core::mem::size_of::<Dirent>(),
             core::mem::size_of::<Ofd>(),
         );
-        std::println!("node {} dirent {} ofd {}", sizes.0, sizes.1, sizes.2);
-        assert!(sizes.0 <= 128);
-        assert!(sizes.1 + 4 <= NAME_MAX + 32, "entry plus its bucket head");
-        assert!(sizes.2 <= 48);
+        std::println!("slot sizes: node {node} dirent {dirent} (+4 bucket head) ofd {ofd}");
+        let actual = NODES * node + DIRENTS * (dirent + 4) + OPEN_FILES * ofd;
+        let estimate = NODES * 128 + DIRENTS * (NAME_MAX + 32) + OPEN_FILES * 48;
+        assert!(actual <= estimate, "{actual} > {estimate}");
     }
 }

@@ -94,7 +94,11 @@ impl<
     ) -> Result<OfdId> {
         // Flag validation comes first, as in Linux's build_open_flags, and
         // O_PATH drops every flag it does not honour before that.
-        let flags = if flags & O_PATH != 0 { flags & PATH_FLAGS } else { flags };
+        let flags = if flags & O_PATH != 0 {
+            flags & PATH_FLAGS
+        } else {
+            flags
+        };
         let creat = flags & O_CREAT != 0;
         let tmpfile = flags & O_TMPFILE == O_TMPFILE;
         if (creat && flags & O_DIRECTORY != 0)

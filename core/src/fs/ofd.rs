@@ -30,6 +30,11 @@ pub(crate) struct Ofd {
     pub cursor: Link,
     /// Sequence number of `cursor` when it was handed out.
     pub cursor_seq: u64,
+    /// Directories: the first sequence number this listing will not hand out
+    /// (the directory's next one when the listing began); 0 before it begins.
+    /// Entries created during a listing fall past it, so a program that
+    /// creates files while it reads a directory still reaches the end.
+    pub end_seq: u64,
     next_free: Link,
 }
 
@@ -63,6 +68,7 @@ impl Slot for Ofd {
         flags: 0,
         gen: 0,
         pos: 0,
+        end_seq: 0,
         cursor: Link::NONE,
         cursor_seq: 0,
         next_free: Link::NONE,

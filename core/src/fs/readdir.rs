@@ -3,7 +3,9 @@
 //! Cookie 0 is the start, 1 follows ".", 2 follows ".."; an entry's cookie is
 //! its sequence number + 1. Entries sit in sequence order, so resuming means
 //! "the first entry with seq >= cookie": O(1) from the description's cursor
-//! when the last entry handed out is still there, a walk otherwise.
+//! when the last entry handed out is still there, a walk otherwise. A listing
+//! ends at the entries that existed when it began (as tmpfs does), so one
+//! that races with creations still terminates.
 
 use super::dir::FIRST_SEQ;
 use super::node::ROOT;
@@ -63,6 +65,13 @@ impl<
             return Err(Errno::ENOENT);
         }
         let mut pos = o.pos;
+        let end = if pos == 0 || o.end_seq == 0 {
+            let end = FIRST_SEQ.saturating_add(self.nodes.at(dir).next_seq);
+            self.ofd_mut(ofd)?.end_seq = end;
+            end
+        } else {
+            o.end_seq
+        };
         if pos == 0 {
             if !emit(&DirEntry {
                 ino: dir as u64 + 1,
@@ -98,6 +107,9 @@ impl<
                     kind: self.kind(e.node),
                     name: e.name(),
                 };
+                if e.seq >= end {
+                    break;
+                }
                 (e.seq, e.next, emit(&entry))
             };
             if !keep {

@@ -268,6 +268,16 @@ impl Grate {
                 self.xattr(h, cage, nr, Some(a[0]), false)
             }
             FSETXATTR | FGETXATTR | FLISTXATTR | FREMOVEXATTR => self.fxattr(h, cage, nr, a[0]),
+            // In-kernel copies between fds cannot reach imfs data: on an imfs
+            // fd they fail as on a filesystem without support, and callers
+            // (cp, cat) fall back to read/write.
+            SENDFILE => self.not_on_imfs(h, cage, &[a[0], a[1]]),
+            SPLICE | COPY_FILE_RANGE => self.not_on_imfs(h, cage, &[a[0], a[2]]),
+            TEE => self.not_on_imfs(h, cage, &[a[0], a[1]]),
+            READAHEAD | SYNCFS => self.fsync(h, cage, a[0]),
+            // openat2's RESOLVE_* rules are not implemented: ENOSYS makes
+            // callers fall back to openat, and no path reaches the host.
+            OPENAT2 => Err(Errno::ENOSYS.into()),
             _ => Err(Stop::Continue),
         }
     }
@@ -399,6 +409,16 @@ impl Grate {
 
     /// The imfs description behind `fd`: EBADF when the cage has no such fd,
     /// Continue when it is the host's.
+    /// EINVAL when any of `fds` is an imfs fd, else the host's call.
+    fn not_on_imfs(&self, h: &mut dyn Host, cage: CageId, fds: &[u64]) -> Res {
+        for &fd in fds {
+            if let Some(FdEntry::Imfs { .. }) = h.fds().get(cage, int(fd)) {
+                return Err(Errno::EINVAL.into());
+            }
+        }
+        Err(Stop::Continue)
+    }
+
     fn ofd(&self, h: &mut dyn Host, cage: CageId, fd: u64) -> Result<OfdId, Stop> {
         self.entry(h, cage, fd).map(|(ofd, _)| ofd)
     }

@@ -103,4 +103,12 @@ syscalls! {
     CLOSE_RANGE = 436,
     FACCESSAT2 = 439,
     FCHMODAT2 = 452,
+    // Calls the grate does not serve but must keep off imfs fds and paths.
+    SENDFILE = 40,
+    READAHEAD = 187,
+    SPLICE = 275,
+    TEE = 276,
+    SYNCFS = 306,
+    COPY_FILE_RANGE = 326,
+    OPENAT2 = 437,
 }
