@@ -31,7 +31,11 @@ impl OfdId {
         self.0 as u64
     }
     pub const fn from_raw(raw: u64) -> OfdId {
-        OfdId(if raw > u32::MAX as u64 { u32::MAX } else { raw as u32 })
+        OfdId(if raw > u32::MAX as u64 {
+            u32::MAX
+        } else {
+            raw as u32
+        })
     }
 }
 
