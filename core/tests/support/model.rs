@@ -528,10 +528,10 @@ impl Model {
         if flags & O_PATH != 0 {
             flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
         }
-        if self.free()[3] == 0 { return Err(ENFILE); } // TMP
         if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {
             return Err(EINVAL);
         }
+        if self.free()[3] == 0 { return Err(ENFILE); } // TMP
         if path.is_empty() {
             return Err(ENOENT);
         }
@@ -594,7 +594,6 @@ impl Model {
         if flags & O_CREAT != 0 && kind == S_IFDIR {
             return Err(EISDIR);
         }
-        if kind == S_IFLNK && flags & O_PATH == 0 { return Err(ELOOP); } // TMP
         if flags & O_DIRECTORY != 0 && kind != S_IFDIR {
             return Err(ENOTDIR);
         }
