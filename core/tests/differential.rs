@@ -16,28 +16,18 @@ use support::host::HostFs;
 use support::model::{Caps, Model};
 use support::*;
 
-/// `default` cases unless PROPTEST_CASES says otherwise; failures are not
-/// persisted (the printed minimal case is the reproduction).
-fn cases(default: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::with_cases(n)
-    }
-}
+/// The ids of the non-root run.
+const USER: u32 = 1000;
 
 fn universe() -> Arc<Universe> {
     Arc::new(Universe::for_host())
 }
 
 proptest! {
-    #![proptest_config(cases(64))]
+    #![proptest_config(cases(256))]
 
     #[test]
-    fn imfs_matches_tmpfs(ops in universe().ops(1..150)) {
+    fn imfs_matches_tmpfs(ops in universe().ops(20..200)) {
         let uid = unsafe { libc::geteuid() };
         let gid = unsafe { libc::getegid() };
         let mut core = CoreFs::<256, 512, 256, 4096, 64>::new(uid, gid);
@@ -45,8 +35,17 @@ proptest! {
         run_pair(&mut host, &mut core, &ops, &universe())?;
     }
 
+    /// As a non-root user, so that permission checks (EACCES, EPERM) count.
     #[test]
-    fn model_matches_tmpfs(ops in universe().ops(1..150)) {
+    fn imfs_matches_tmpfs_as_non_root(ops in universe().ops(20..200)) {
+        prop_assume!(unsafe { libc::geteuid() } == 0, "needs root to act as another user");
+        let mut host = HostFs::new_as(USER, USER);
+        let mut core = CoreFs::<256, 512, 256, 4096, 64>::new(USER, USER);
+        run_pair(&mut host, &mut core, &ops, &universe())?;
+    }
+
+    #[test]
+    fn model_matches_tmpfs(ops in universe().ops(20..200)) {
         prop_assume!(unsafe { libc::geteuid() } == 0, "the model assumes a root caller");
         let mut model = Model::new(Caps::unbounded(4096));
         let mut host = HostFs::new();

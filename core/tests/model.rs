@@ -220,21 +220,8 @@ fn model_case<const N: usize, const D: usize, const C: usize, const S: usize, co
     Ok(())
 }
 
-/// `default` cases unless PROPTEST_CASES says otherwise; failures are not
-/// persisted (the printed minimal case is the reproduction).
-fn cases(default: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::with_cases(n)
-    }
-}
-
 proptest! {
-    #![proptest_config(cases(96))]
+    #![proptest_config(cases(256))]
 
     /// Every pool tiny: 11 nodes besides the root, 16 names, 5 KiB of data, 6 open files.
     #[test]
@@ -246,6 +233,12 @@ proptest! {
     #[test]
     fn imfs_matches_model_with_few_names(ops in Arc::new(Universe::for_model(config::MAX_FILE_SIZE)).ops(30..160)) {
         model_case::<16, 7, 24, 1024, 3>(&ops, &Universe::for_model(config::MAX_FILE_SIZE))?;
+    }
+
+    /// Data scarcest: four 512-byte chunks (a long symlink takes two).
+    #[test]
+    fn imfs_matches_model_with_few_chunks(ops in Arc::new(Universe::for_model(config::MAX_FILE_SIZE)).ops(30..160)) {
+        model_case::<32, 32, 4, 512, 8>(&ops, &Universe::for_model(config::MAX_FILE_SIZE))?;
     }
 }
 

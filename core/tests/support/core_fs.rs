@@ -27,16 +27,34 @@ fn err(e: imfs_core::Errno) -> i32 {
     e.code()
 }
 
-impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize> CoreFs<N, D, C, S, O> {
+impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize>
+    CoreFs<N, D, C, S, O>
+{
     /// A fresh filesystem used by `uid`/`gid`, who also own its root.
     pub fn new(uid: u32, gid: u32) -> Self {
         let mut fs = boxed_fs::<N, D, C, S, O>();
-        let ctx = Ctx { now: Timespec { sec: 1_700_000_000, nsec: 0 }, uid, gid };
+        let ctx = Ctx {
+            now: Timespec {
+                sec: 1_700_000_000,
+                nsec: 0,
+            },
+            uid,
+            gid,
+        };
         if uid != 0 {
-            let root = Ctx { uid: 0, gid: 0, ..ctx };
-            fs.chown(&root, None, b"/", uid, gid, true).expect("chown of the root");
+            let root = Ctx {
+                uid: 0,
+                gid: 0,
+                ..ctx
+            };
+            fs.chown(&root, None, b"/", uid, gid, true)
+                .expect("chown of the root");
         }
-        CoreFs { fs, ofds: HashMap::new(), ctx }
+        CoreFs {
+            fs,
+            ofds: HashMap::new(),
+            ctx,
+        }
     }
 
     pub fn ofd(&self, slot: Slot) -> OfdId {
@@ -52,7 +70,12 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
         let at = |sel: Option<u8>| env.base(sel).map(|s| ofds[&s]);
         let done = |_: ()| Outcome::Done;
         Ok(match *op {
-            Open { base, path, flags, mode } => {
+            Open {
+                base,
+                path,
+                flags,
+                mode,
+            } => {
                 let ofd = fs.open(&ctx, at(base), env.path(path), flags, mode)?;
                 ofds.insert(env.new_slot, ofd);
                 Outcome::Opened
@@ -75,14 +98,26 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
                 buf.truncate(n);
                 Outcome::Bytes(buf)
             }
-            Write { h: sel, fill, len } => Outcome::Count(fs.write(&ctx, h(sel), &pattern(fill, len))? as u64),
-            Pwrite { h: sel, fill, len, off } => {
-                Outcome::Count(fs.pwrite(&ctx, h(sel), &pattern(fill, len), off)? as u64)
+            Write { h: sel, fill, len } => {
+                Outcome::Count(fs.write(&ctx, h(sel), &pattern(fill, len))? as u64)
             }
-            Lseek { h: sel, off, whence } => {
+            Pwrite {
+                h: sel,
+                fill,
+                len,
+                off,
+            } => Outcome::Count(fs.pwrite(&ctx, h(sel), &pattern(fill, len), off)? as u64),
+            Lseek {
+                h: sel,
+                off,
+                whence,
+            } => {
                 let ofd = h(sel);
                 // Directory cookies are implementation-defined: only rewind those.
-                let is_dir = fs.fstat(ofd).map(|s| s.mode & S_IFMT == S_IFDIR).unwrap_or(false);
+                let is_dir = fs
+                    .fstat(ofd)
+                    .map(|s| s.mode & S_IFMT == S_IFDIR)
+                    .unwrap_or(false);
                 let (off, whence) = if is_dir { (0, SEEK_SET) } else { (off, whence) };
                 Outcome::Count(fs.lseek(ofd, off, whence)?)
             }
@@ -113,28 +148,78 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
             Stat { base, path, follow } => {
                 Outcome::Stat(view(&fs.stat(&ctx, at(base), env.path(path), follow)?))
             }
-            Access { base, path, mode } => fs.access(&ctx, at(base), env.path(path), mode, true).map(done)?,
-            Truncate { base, path, len } => fs.truncate(&ctx, at(base), env.path(path), len).map(done)?,
-            Mkdir { base, path, mode } => fs.mkdir(&ctx, at(base), env.path(path), mode).map(done)?,
+            Access { base, path, mode } => fs
+                .access(&ctx, at(base), env.path(path), mode, true)
+                .map(done)?,
+            Truncate { base, path, len } => {
+                fs.truncate(&ctx, at(base), env.path(path), len).map(done)?
+            }
+            Mkdir { base, path, mode } => {
+                fs.mkdir(&ctx, at(base), env.path(path), mode).map(done)?
+            }
             Rmdir { base, path } => fs.rmdir(&ctx, at(base), env.path(path)).map(done)?,
             Unlink { base, path } => fs.unlink(&ctx, at(base), env.path(path)).map(done)?,
-            Link { old_base, old, new_base, new, follow } => fs
-                .link(&ctx, at(old_base), env.path(old), at(new_base), env.path(new), follow)
+            Link {
+                old_base,
+                old,
+                new_base,
+                new,
+                follow,
+            } => fs
+                .link(
+                    &ctx,
+                    at(old_base),
+                    env.path(old),
+                    at(new_base),
+                    env.path(new),
+                    follow,
+                )
                 .map(done)?,
-            Symlink { target, base, path } => {
-                fs.symlink(&ctx, env.target(target), at(base), env.path(path)).map(done)?
-            }
+            Symlink { target, base, path } => fs
+                .symlink(&ctx, env.target(target), at(base), env.path(path))
+                .map(done)?,
             Readlink { base, path, len } => {
                 let mut buf = vec![0; len];
                 let n = fs.readlink(&ctx, at(base), env.path(path), &mut buf)?;
                 buf.truncate(n);
                 Outcome::Bytes(buf)
             }
-            Rename { old_base, old, new_base, new, flags } => fs
-                .rename(&ctx, at(old_base), env.path(old), at(new_base), env.path(new), flags)
+            Rename {
+                old_base,
+                old,
+                new_base,
+                new,
+                flags,
+            } => fs
+                .rename(
+                    &ctx,
+                    at(old_base),
+                    env.path(old),
+                    at(new_base),
+                    env.path(new),
+                    flags,
+                )
                 .map(done)?,
-            Chmod { base, path, mode } => {
-                fs.chmod(&ctx, at(base), env.path(path), mode, true).map(done)?
+            Chmod { base, path, mode } => fs
+                .chmod(&ctx, at(base), env.path(path), mode, true)
+                .map(done)?,
+            Dup { h: sel } => {
+                let ofd = h(sel);
+                fs.ofd_ref(ofd)?;
+                ofds.insert(env.new_slot, ofd);
+                Outcome::Opened
+            }
+            GetFl { h: sel } => Outcome::Count(fs.status_flags(h(sel))? as u64),
+            SetFl { h: sel, flags } => fs.set_status_flags(h(sel), flags).map(done)?,
+            PathOf { h: sel } => {
+                let ofd = h(sel);
+                if fs.fstat(ofd)?.mode & S_IFMT != S_IFDIR {
+                    return Ok(Outcome::Skipped);
+                }
+                let mut buf = vec![0; 4096];
+                let n = fs.path_of(ofd, &mut buf)?;
+                buf.truncate(n);
+                Outcome::Bytes(buf)
             }
             ReadFile { path } => {
                 let ofd = fs.open(&ctx, None, env.path(path), O_RDONLY, 0)?;
@@ -148,7 +233,9 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
     }
 }
 
-impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize> Driver for CoreFs<N, D, C, S, O> {
+impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize> Driver
+    for CoreFs<N, D, C, S, O>
+{
     fn name(&self) -> &'static str {
         "imfs"
     }
@@ -162,11 +249,17 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
     }
 
     fn lstat(&mut self, path: &[u8]) -> Result<StatView, i32> {
-        self.fs.stat(&self.ctx, None, path, false).map(|s| view(&s)).map_err(err)
+        self.fs
+            .stat(&self.ctx, None, path, false)
+            .map(|s| view(&s))
+            .map_err(err)
     }
 
     fn fstat_slot(&mut self, slot: Slot) -> Result<StatView, i32> {
-        self.fs.fstat(self.ofds[&slot]).map(|s| view(&s)).map_err(err)
+        self.fs
+            .fstat(self.ofds[&slot])
+            .map(|s| view(&s))
+            .map_err(err)
     }
 
     fn check(&mut self) -> Result<(), String> {
@@ -175,6 +268,11 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
 
     fn usage(&self) -> Option<Counts> {
         let u = self.fs.usage();
-        Some([u.nodes.used, u.dirents.used, u.chunks.used, u.open_files.used])
+        Some([
+            u.nodes.used,
+            u.dirents.used,
+            u.chunks.used,
+            u.open_files.used,
+        ])
     }
 }

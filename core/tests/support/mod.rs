@@ -141,6 +141,22 @@ pub enum Op {
     ReadFile {
         path: usize,
     },
+    /// A second slot on the same description (dup, fork).
+    Dup {
+        h: u8,
+    },
+    /// fcntl(F_GETFL) and fcntl(F_SETFL).
+    GetFl {
+        h: u8,
+    },
+    SetFl {
+        h: u8,
+        flags: u32,
+    },
+    /// getcwd of a directory description (skipped for other kinds).
+    PathOf {
+        h: u8,
+    },
 }
 
 /// How much of a file [`Op::ReadFile`] reads.
@@ -161,7 +177,11 @@ impl Op {
             | Fstat { h }
             | Fchmod { h, .. }
             | Readdir { h }
-            | ReaddirSome { h, .. } => Some(h),
+            | ReaddirSome { h, .. }
+            | Dup { h }
+            | GetFl { h }
+            | SetFl { h, .. }
+            | PathOf { h } => Some(h),
             _ => None,
         }
     }
@@ -243,7 +263,7 @@ impl Universe {
         Universe {
             paths,
             targets,
-            max_len: 1300,
+            max_len: 2500,
             max_off: 3000,
             edge_offsets: vec![
                 max_file_size - 100,
@@ -251,7 +271,12 @@ impl Universe {
                 max_file_size,
                 max_file_size + 7,
             ],
-            seek_edges: vec![i64::MAX, i64::MIN, max_file_size as i64, max_file_size as i64 + 1],
+            seek_edges: vec![
+                i64::MAX,
+                i64::MIN,
+                max_file_size as i64,
+                max_file_size as i64 + 1,
+            ],
             model_only_ops: true,
         }
     }
@@ -264,7 +289,7 @@ impl Universe {
         paths.extend(bytes(&[
             "", ".", "a/", "d/", "d/a/", "./a", "d//b", "d/d/", "d/./b",
         ]));
-        // TMP paths.push(long_name());
+        paths.push(long_name());
         let mut targets = bytes(&["a", "b", "d", "d/a", "x", ".", "a/", "d/./b", "d/d"]);
         targets.push(long_target());
         targets.push(long_name());
@@ -393,6 +418,19 @@ fn op_strategy(u: &std::sync::Arc<Universe>) -> BoxedStrategy<Op> {
         ),
         1 => (base(), path(), modes()).prop_map(|(base, path, mode)| Op::Chmod { base, path, mode }),
         2 => path().prop_map(|path| Op::ReadFile { path }),
+        2 => h().prop_map(|h| Op::Dup { h }),
+        1 => h().prop_map(|h| Op::GetFl { h }),
+        1 => (h(), prop::sample::select(vec![
+            0,
+            O_APPEND,
+            O_NONBLOCK,
+            O_APPEND | O_NONBLOCK,
+            O_RDWR | O_APPEND,
+            O_NOATIME | O_APPEND,
+            O_SYNC,
+        ]))
+        .prop_map(|(h, flags)| Op::SetFl { h, flags }),
+        1 => h().prop_map(|h| Op::PathOf { h }),
     ]
     .boxed();
     if model_only {
@@ -593,10 +631,11 @@ pub fn run_pair(
 ) -> Result<(), TestCaseError> {
     let mut handles: Vec<Slot> = Vec::new();
     let mut next_slot: Slot = 0;
+    // Partial listings so far, per description (slots map to descriptions).
     let mut seen: HashMap<Slot, Vec<Vec<u8>>> = HashMap::new();
+    let mut desc_of: HashMap<Slot, Slot> = HashMap::new();
     let mut log = String::new();
     let (na, nb) = (a.name(), b.name());
-        if std::env::var("VSTATS").is_ok() { eprintln!("VCASE {}", ops.len()); }
     for (i, op) in ops.iter().enumerate() {
         if op.handle().is_some() && handles.is_empty() {
             continue;
@@ -609,7 +648,6 @@ pub fn run_pair(
         let slot = op.handle().map(|h| env.handle(h));
         let ra = a.apply(op, &env);
         let rb = b.apply(op, &env);
-        if std::env::var("VSTATS").is_ok() { eprintln!("VSTAT {:?} {:?}", std::mem::discriminant(op), match &rb { Outcome::Err(e) => format!("E{e}"), o => format!("{:?}", std::mem::discriminant(o)) }); }
         let _ = writeln!(log, "  #{i} {}  -> {na}: {ra:?}", describe(op, u));
         let fail = |what: String| {
             TestCaseError::fail(format!(
@@ -622,7 +660,7 @@ pub fn run_pair(
         match (&ra, &rb) {
             (Outcome::Listing { stable, ever, n }, Outcome::Seen(got))
             | (Outcome::Seen(got), Outcome::Listing { stable, ever, n }) => {
-                let acc = seen.entry(slot.unwrap()).or_default();
+                let acc = seen.entry(desc_of[&slot.unwrap()]).or_default();
                 acc.extend(got.iter().cloned());
                 if got.len() > *n {
                     return Err(fail(format!(
@@ -639,19 +677,18 @@ pub fn run_pair(
             _ => return Err(fail("outcomes differ".into())),
         }
         match (op, &ra) {
-            (Op::Open { .. }, Outcome::Opened) => {
+            (_, Outcome::Opened) => {
                 handles.push(next_slot);
-                if seen.insert(next_slot, Vec::new()).is_some() {
-                    unreachable!("slots are never reused");
-                }
+                // A dup shares its source's description, cookie included.
+                let desc = slot.map_or(next_slot, |s| desc_of[&s]);
+                desc_of.insert(next_slot, desc);
                 next_slot += 1;
             }
             (Op::Close { .. }, Outcome::Done) => {
                 handles.retain(|s| Some(*s) != slot);
-                seen.remove(&slot.unwrap());
             }
             (Op::Readdir { .. }, _) | (Op::Lseek { .. }, Outcome::Count(_)) => {
-                seen.insert(slot.unwrap(), Vec::new());
+                seen.insert(desc_of[&slot.unwrap()], Vec::new());
             }
             _ => {}
         }
@@ -754,6 +791,19 @@ fn compare_snapshots(
         }
     }
     Ok(())
+}
+
+/// `default` cases unless PROPTEST_CASES says otherwise. Failures are not
+/// persisted: the printed minimal case is the reproduction.
+pub fn cases(default: u32) -> ProptestConfig {
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(n)
+    }
 }
 
 /// Bytes a write op writes: a pattern that exposes misplaced offsets.

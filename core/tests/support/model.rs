@@ -88,16 +88,22 @@ struct Ofd {
     path_only: bool,
     read: bool,
     write: bool,
-    append: bool,
+    /// Status flags as F_GETFL reports them.
+    flags: u32,
     pos: u64,
     listing: Listing,
+    /// Slots sharing the description (dup).
+    refs: u32,
 }
 
 pub struct Model {
     caps: Caps,
     nodes: BTreeMap<Id, Node>,
     next_id: Id,
-    ofds: BTreeMap<Slot, Ofd>,
+    /// Open slots (file descriptors) and the descriptions they share.
+    slots: BTreeMap<Slot, u64>,
+    descs: BTreeMap<u64, Ofd>,
+    next_desc: u64,
 }
 
 /// The last component of a path.
@@ -124,7 +130,9 @@ impl Model {
             caps,
             nodes: BTreeMap::from([(ROOT, root)]),
             next_id: 1,
-            ofds: BTreeMap::new(),
+            slots: BTreeMap::new(),
+            descs: BTreeMap::new(),
+            next_desc: 0,
         }
     }
 
@@ -152,7 +160,7 @@ impl Model {
             self.nodes.len() as u32,
             dirents as u32,
             chunks as u32,
-            self.ofds.len() as u32,
+            self.descs.len() as u32,
         ]
     }
 
@@ -263,7 +271,7 @@ impl Model {
 
     /// Records that `name` in `dir` changed, for unfinished listings of `dir`.
     fn touch(&mut self, dir: Id, name: &[u8]) {
-        for o in self.ofds.values_mut().filter(|o| o.node == dir) {
+        for o in self.descs.values_mut().filter(|o| o.node == dir) {
             o.listing.stable.remove(name);
             o.listing.ever.insert(name.to_vec());
         }
@@ -407,7 +415,7 @@ impl Model {
     }
 
     fn base_node(&self, env: &Env, sel: Option<u8>) -> Option<Id> {
-        env.base(sel).map(|s| self.ofds[&s].node)
+        env.base(sel).map(|s| self.ofd(s).node)
     }
 
     // ---- file data ----
@@ -445,15 +453,15 @@ impl Model {
             let pos = off + done as u64;
             let (idx, within) = (pos / cs, (pos % cs) as usize);
             let n = ((cs as usize) - within).min(data.len() - done);
-            if !chunks.contains_key(&idx) {
-                if free == 0 {
-                    break;
+            let chunk = match chunks.entry(idx) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(_) if free == 0 => break,
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    free -= 1;
+                    e.insert(vec![0; cs as usize])
                 }
-                free -= 1;
-                chunks.insert(idx, vec![0; cs as usize]);
-            }
-            chunks.get_mut(&idx).unwrap()[within..within + n]
-                .copy_from_slice(&data[done..done + n]);
+            };
+            chunk[within..within + n].copy_from_slice(&data[done..done + n]);
             done += n;
         }
         if done == 0 && !data.is_empty() {
@@ -493,19 +501,19 @@ impl Model {
             return Err(ENXIO);
         }
         let cs = self.caps.chunk_size as u64;
-        let mut pos = off as u64;
-        let want_data = whence == SEEK_DATA;
-        while pos < *size {
-            if chunks.contains_key(&(pos / cs)) == want_data {
-                return Ok(pos);
-            }
-            pos = (pos / cs + 1) * cs;
+        let off = off as u64;
+        if whence == SEEK_DATA {
+            // The first chunk at or after `off`, if it starts before the end.
+            return match chunks.range(off / cs..).next() {
+                Some((&idx, _)) if off.max(idx * cs) < *size => Ok(off.max(idx * cs)),
+                _ => Err(ENXIO),
+            };
         }
-        if want_data {
-            Err(ENXIO)
-        } else {
-            Ok(*size)
+        let mut idx = off / cs;
+        while chunks.contains_key(&idx) {
+            idx += 1;
         }
+        Ok(off.max(idx * cs).min(*size))
     }
 
     // ---- operations ----
@@ -531,7 +539,9 @@ impl Model {
         if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {
             return Err(EINVAL);
         }
-        if self.free()[3] == 0 { return Err(ENFILE); } // TMP
+        if self.free()[3] == 0 {
+            return Err(ENFILE);
+        } // TMP
         if path.is_empty() {
             return Err(ENOENT);
         }
@@ -608,23 +618,82 @@ impl Model {
             }
         }
         self.node_mut(id).opens += 1;
+        // F_GETFL: open-time-only flags are gone, O_LARGEFILE forced (not for O_PATH).
+        let status = if path_only {
+            flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW)
+        } else {
+            (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
+        };
         let ofd = Ofd {
             node: id,
             path_only,
             read: !path_only && acc != O_WRONLY,
             write: !path_only && acc != O_RDONLY,
-            append: !path_only && flags & O_APPEND != 0,
+            flags: status,
             pos: 0,
             listing: self.new_listing(id),
+            refs: 1,
         };
-        self.ofds.insert(slot, ofd);
+        let key = self.next_desc;
+        self.next_desc += 1;
+        self.descs.insert(key, ofd);
+        self.slots.insert(slot, key);
         Ok(())
     }
 
+    fn ofd(&self, slot: Slot) -> &Ofd {
+        &self.descs[&self.slots[&slot]]
+    }
+
+    fn ofd_mut(&mut self, slot: Slot) -> &mut Ofd {
+        self.descs.get_mut(&self.slots[&slot]).unwrap()
+    }
+
+    fn dup(&mut self, slot: Slot, new: Slot) {
+        let key = self.slots[&slot];
+        self.descs.get_mut(&key).unwrap().refs += 1;
+        self.slots.insert(new, key);
+    }
+
     fn close(&mut self, slot: Slot) {
-        let o = self.ofds.remove(&slot).unwrap();
-        self.node_mut(o.node).opens -= 1;
-        self.release(o.node);
+        let key = self.slots.remove(&slot).unwrap();
+        let o = self.descs.get_mut(&key).unwrap();
+        o.refs -= 1;
+        if o.refs == 0 {
+            let node = o.node;
+            self.descs.remove(&key);
+            self.node_mut(node).opens -= 1;
+            self.release(node);
+        }
+    }
+
+    /// The absolute path of a directory (getcwd); ENOENT once removed.
+    fn path_of(&self, id: Id) -> R<Vec<u8>> {
+        if self.removed(id) {
+            return Err(ENOENT);
+        }
+        let mut parts = Vec::new();
+        let mut cur = id;
+        while cur != ROOT {
+            let up = self.parent(cur);
+            let name = self
+                .entries(up)
+                .iter()
+                .find(|(_, &c)| c == cur)
+                .map(|(n, _)| n.clone())
+                .unwrap();
+            parts.push(name);
+            cur = up;
+        }
+        if parts.is_empty() {
+            return Ok(b"/".to_vec());
+        }
+        let mut out = Vec::new();
+        for p in parts.iter().rev() {
+            out.push(b'/');
+            out.extend_from_slice(p);
+        }
+        Ok(out)
     }
 
     /// Linux's rw_verify_area: the range may not pass i64::MAX.
@@ -636,7 +705,7 @@ impl Model {
     }
 
     fn readable(&self, slot: Slot, pos: Option<u64>, len: usize) -> R<Id> {
-        let o = &self.ofds[&slot];
+        let o = self.ofd(slot);
         if !o.read {
             return Err(EBADF);
         }
@@ -649,7 +718,7 @@ impl Model {
 
     /// Linux's write checks: EBADF, nothing for 0 bytes, O_APPEND, EFBIG and clamping.
     fn write_at(&mut self, slot: Slot, data: &[u8], pos: Option<u64>) -> R<usize> {
-        let o = &self.ofds[&slot];
+        let o = self.ofd(slot);
         if !o.write {
             return Err(EBADF);
         }
@@ -659,7 +728,7 @@ impl Model {
             return Ok(0);
         }
         let mut off = pos.unwrap_or(o.pos);
-        if o.append {
+        if o.flags & O_APPEND != 0 {
             off = self.size(id);
         }
         if off >= self.caps.max_file_size {
@@ -668,13 +737,13 @@ impl Model {
         let n = data.len().min((self.caps.max_file_size - off) as usize);
         let done = self.write_data(id, off, &data[..n])?;
         if pos.is_none() {
-            self.ofds.get_mut(&slot).unwrap().pos = off + done as u64;
+            self.ofd_mut(slot).pos = off + done as u64;
         }
         Ok(done)
     }
 
     fn lseek(&mut self, slot: Slot, off: i64, whence: u32) -> R<u64> {
-        let o = &self.ofds[&slot];
+        let o = self.ofd(slot);
         if o.path_only {
             return Err(EBADF);
         }
@@ -682,7 +751,7 @@ impl Model {
         if self.is_dir(id) {
             // Drivers only rewind directories (cookies are implementation-defined).
             let listing = self.new_listing(id);
-            let o = self.ofds.get_mut(&slot).unwrap();
+            let o = self.ofd_mut(slot);
             o.pos = 0;
             o.listing = listing;
             return Ok(0);
@@ -697,7 +766,7 @@ impl Model {
         // Offsets stop at the maximum file size, as at a Linux filesystem's s_maxbytes.
         match new {
             Some(p) if p >= 0 && p as u64 <= self.caps.max_file_size => {
-                self.ofds.get_mut(&slot).unwrap().pos = p as u64;
+                self.ofd_mut(slot).pos = p as u64;
                 Ok(p as u64)
             }
             _ => Err(EINVAL),
@@ -716,7 +785,7 @@ impl Model {
     }
 
     fn readdir_check(&self, slot: Slot) -> R<Id> {
-        let o = &self.ofds[&slot];
+        let o = self.ofd(slot);
         if o.path_only {
             return Err(EBADF);
         }
@@ -850,9 +919,9 @@ impl Model {
             Read { h, len } => {
                 let s = env.handle(h);
                 let id = self.readable(s, None, len)?;
-                let pos = self.ofds[&s].pos;
+                let pos = self.ofd(s).pos;
                 let data = self.read_data(id, pos, len);
-                self.ofds.get_mut(&s).unwrap().pos += data.len() as u64;
+                self.ofd_mut(s).pos += data.len() as u64;
                 Ok(Outcome::Bytes(data))
             }
             Pread { h, len, off } => {
@@ -867,7 +936,7 @@ impl Model {
                 .map(|n| Outcome::Count(n as u64)),
             Lseek { h, off, whence } => self.lseek(env.handle(h), off, whence).map(Outcome::Count),
             Ftruncate { h, len } => {
-                let o = &self.ofds[&env.handle(h)];
+                let o = self.ofd(env.handle(h));
                 if len < 0 {
                     return Err(EINVAL);
                 }
@@ -880,9 +949,9 @@ impl Model {
                 let id = o.node;
                 self.truncate_checked(id, len).map(done)
             }
-            Fstat { h } => Ok(Outcome::Stat(self.view(self.ofds[&env.handle(h)].node))),
+            Fstat { h } => Ok(Outcome::Stat(self.view(self.ofd(env.handle(h)).node))),
             Fchmod { h, mode } => {
-                let o = &self.ofds[&env.handle(h)];
+                let o = self.ofd(env.handle(h));
                 if o.path_only {
                     return Err(EBADF);
                 }
@@ -898,13 +967,13 @@ impl Model {
                 // Listed to the end: nothing is owed; names made later may still show.
                 let mut listing = self.new_listing(id);
                 listing.stable.clear();
-                self.ofds.get_mut(&s).unwrap().listing = listing;
+                self.ofd_mut(s).listing = listing;
                 Ok(Outcome::Entries(self.dir_entries(id)))
             }
             ReaddirSome { h, n } => {
                 let s = env.handle(h);
                 self.readdir_check(s)?;
-                let l = &self.ofds[&s].listing;
+                let l = &self.ofd(s).listing;
                 Ok(Outcome::Listing {
                     stable: l.stable.clone(),
                     ever: l.ever.clone(),
@@ -953,7 +1022,7 @@ impl Model {
                     removed: false,
                 };
                 let id = self.alloc(body, perm);
-                self.insert_entry(dir, &name.to_vec(), id);
+                self.insert_entry(dir, name, id);
                 Ok(Outcome::Done)
             }
             Rmdir { base, path } => {
@@ -1012,7 +1081,7 @@ impl Model {
                 if self.free()[1] == 0 {
                     return Err(ENOSPC);
                 }
-                self.insert_entry(dir, &name.to_vec(), id);
+                self.insert_entry(dir, name, id);
                 Ok(Outcome::Done)
             }
             Symlink { target, base, path } => {
@@ -1028,7 +1097,7 @@ impl Model {
                     return Err(ENOSPC);
                 }
                 let id = self.alloc(Body::Symlink { target: t }, 0o777);
-                self.insert_entry(dir, &name.to_vec(), id);
+                self.insert_entry(dir, name, id);
                 Ok(Outcome::Done)
             }
             Readlink { base, path, len } => {
@@ -1067,6 +1136,27 @@ impl Model {
                 self.node_mut(id).perm = mode & S_IALLUGO;
                 Ok(Outcome::Done)
             }
+            Dup { h } => {
+                self.dup(env.handle(h), env.new_slot);
+                Ok(Outcome::Opened)
+            }
+            GetFl { h } => Ok(Outcome::Count(self.ofd(env.handle(h)).flags as u64)),
+            SetFl { h, flags } => {
+                let o = self.ofd_mut(env.handle(h));
+                if o.path_only {
+                    return Err(EBADF);
+                }
+                const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+                o.flags = (o.flags & !SETFL_MASK) | (flags & SETFL_MASK);
+                Ok(Outcome::Done)
+            }
+            PathOf { h } => {
+                let id = self.ofd(env.handle(h)).node;
+                if !self.is_dir(id) {
+                    return Ok(Outcome::Skipped);
+                }
+                self.path_of(id).map(Outcome::Bytes)
+            }
             ReadFile { path } => {
                 let slot = Slot::MAX;
                 self.open(None, env.path(path), O_RDONLY, 0, slot)?;
@@ -1099,7 +1189,7 @@ impl Model {
     }
 
     pub fn open_slots(&self) -> Vec<Slot> {
-        self.ofds.keys().copied().collect()
+        self.slots.keys().copied().collect()
     }
 }
 
@@ -1120,7 +1210,7 @@ impl Driver for Model {
     }
 
     fn fstat_slot(&mut self, slot: Slot) -> Result<StatView, i32> {
-        Ok(self.view(self.ofds[&slot].node))
+        Ok(self.view(self.ofd(slot).node))
     }
 
     fn usage(&self) -> Option<Counts> {
