@@ -342,3 +342,85 @@ fn statfs_and_usage() {
         (16, 32, 8)
     );
 }
+
+/// Mode bits after `change` is made by `who` to a file of mode `perm`
+/// owned by 1000 and group `gid`.
+fn mode_after(who: Ctx, perm: u32, gid: u32, change: &str) -> u32 {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"12345");
+    ok!(f, f.chown(&c, None, b"/f", 1000, gid, true));
+    ok!(f, f.chmod(&c, None, b"/f", perm, true));
+    match change {
+        "ftruncate" => {
+            let fd = ok!(f, f.open(&who, None, b"/f", O_RDWR, 0));
+            ok!(f, f.ftruncate(&who, fd, 0));
+        }
+        "ftruncate same size" => {
+            let fd = ok!(f, f.open(&who, None, b"/f", O_RDWR, 0));
+            ok!(f, f.ftruncate(&who, fd, 5));
+        }
+        "truncate" => ok!(f, f.truncate(&who, None, b"/f", 10)),
+        "truncate same size" => ok!(f, f.truncate(&who, None, b"/f", 5)),
+        "O_TRUNC" => {
+            ok!(f, f.open(&who, None, b"/f", O_WRONLY | O_TRUNC, 0));
+        }
+        "write" => {
+            let fd = ok!(f, f.open(&who, None, b"/f", O_WRONLY, 0));
+            assert_eq!(ok!(f, f.write(&who, fd, b"x")), 1);
+        }
+        _ => unreachable!(),
+    }
+    ok!(f, f.stat(&c, None, b"/f", true)).mode & 0o7777
+}
+
+/// Results seen on tmpfs (Linux 6.18) for uid 1000 in group 1000.
+#[test]
+fn size_and_content_changes_by_a_user_drop_setuid_and_setgid() {
+    let u = user(1000, 1000);
+    for change in [
+        "ftruncate",
+        "ftruncate same size",
+        "truncate",
+        "truncate same size",
+        "O_TRUNC",
+        "write",
+    ] {
+        // In the file's group: setgid goes only with group execute.
+        assert_eq!(mode_after(u, 0o6755, 1000, change), 0o755, "{change}");
+        assert_eq!(mode_after(u, 0o6745, 1000, change), 0o2745, "{change}");
+        assert_eq!(mode_after(u, 0o4700, 1000, change), 0o700, "{change}");
+        assert_eq!(mode_after(u, 0o2705, 1000, change), 0o2705, "{change}");
+        // Not in it: setgid goes regardless.
+        assert_eq!(mode_after(u, 0o2745, 2000, change), 0o745, "{change}");
+        assert_eq!(mode_after(u, 0o6745, 2000, change), 0o745, "{change}");
+        // Root keeps both.
+        assert_eq!(mode_after(root(), 0o6745, 2000, change), 0o6745, "{change}");
+        assert_eq!(mode_after(root(), 0o6755, 0, change), 0o6755, "{change}");
+    }
+}
+
+#[test]
+fn dropping_setuid_stamps_ctime_and_a_failed_truncate_drops_nothing() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"12345");
+    ok!(f, f.chown(&at(1), None, b"/f", 1000, 1000, true));
+    ok!(f, f.chmod(&at(1), None, b"/f", 0o4755, true));
+    let u = user(1000, 1000);
+    err!(
+        f,
+        f.truncate(&u, None, b"/f", MAX_FILE_SIZE as i64 + 1),
+        EFBIG
+    );
+    err!(f, f.truncate(&u, None, b"/f", -1), EINVAL);
+    let st = ok!(f, f.stat(&c, None, b"/f", true));
+    assert_eq!((st.mode & 0o7777, st.ctime), (0o4755, ts(1)));
+    ok!(f, f.truncate(&u, None, b"/f", 5));
+    let st = ok!(f, f.stat(&c, None, b"/f", true));
+    assert_eq!(
+        (st.mode & 0o7777, st.ctime, st.mtime.sec < 200),
+        (0o755, ts(200), true),
+        "same size: mode and ctime change, mtime does not"
+    );
+}

@@ -4,6 +4,7 @@
 #[macro_use]
 mod fs_util;
 use fs_util::*;
+use imfs_core::config::{NAME_MAX, PATH_MAX};
 
 fn name(i: usize) -> Vec<u8> {
     format!("/n{i}").into_bytes()
@@ -198,4 +199,50 @@ fn setgid_directories_pass_their_group_down() {
         (50, S_IFREG | 0o755),
         "setgid dropped: creator not in group"
     );
+}
+
+/// Linux checks flags and copies the path in before it takes a file table
+/// slot (ENFILE), and walks the path only after: lookup errors come later.
+#[test]
+fn open_checks_flags_and_path_string_before_enfile() {
+    let mut f = boxed::<8, 8, 4, 512, 2>();
+    let c = root();
+    let a = ok!(f, f.open(&c, None, b"/", O_RDONLY, 0));
+    let b = ok!(f, f.open(&c, None, b"/", O_RDONLY, 0));
+    err!(f, f.open(&c, None, b"", O_RDONLY, 0), ENOENT);
+    err!(f, f.open(&c, None, b"", O_CREAT | O_WRONLY, 0o644), ENOENT);
+    err!(f, f.open(&c, None, b"", O_PATH, 0), ENOENT);
+    err!(
+        f,
+        f.open(&c, None, &vec![b'/'; PATH_MAX], O_RDONLY, 0),
+        ENAMETOOLONG
+    );
+    err!(f, f.open(&c, None, b"a\0b", O_RDONLY, 0), EINVAL);
+    err!(
+        f,
+        f.open(&c, None, b"x", O_CREAT | O_DIRECTORY, 0o644),
+        EINVAL
+    );
+    err!(
+        f,
+        f.open(&c, None, b"/", O_TMPFILE | O_RDONLY, 0o644),
+        EINVAL
+    );
+    // Path walk errors follow ENFILE.
+    err!(f, f.open(&c, None, b"/nope", O_RDONLY, 0), ENFILE);
+    err!(f, f.open(&c, None, b"/nope/x", O_PATH, 0), ENFILE);
+    let long = vec![b'L'; NAME_MAX + 1];
+    err!(f, f.open(&c, None, &long, O_RDONLY, 0), ENFILE);
+    // And a failed open leaves nothing behind.
+    err!(
+        f,
+        f.open(&c, None, b"/new", O_CREAT | O_WRONLY, 0o644),
+        ENFILE
+    );
+    err!(f, f.open(&c, None, b"/", O_TMPFILE | O_RDWR, 0o644), ENFILE);
+    assert_eq!(f.usage().nodes.used, 1);
+    ok!(f, f.close(a));
+    err!(f, f.open(&c, None, b"", O_RDONLY, 0), ENOENT);
+    err!(f, f.open(&c, None, b"/nope", O_RDONLY, 0), ENOENT);
+    ok!(f, f.close(b));
 }

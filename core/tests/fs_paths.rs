@@ -254,7 +254,7 @@ fn overlong_last_name_is_reported_when_looked_up() {
     let mut f = fs();
     let c = root();
     put(&mut f, b"/f", b"");
-    let long = vec![b'L'; imfs_core::config::NAME_MAX + 1];
+    let long = vec![b'L'; NAME_MAX + 1];
     let mut slash = long.clone();
     slash.push(b'/');
     // Linux walks both parents before looking either name up.
@@ -278,4 +278,73 @@ fn overlong_last_name_is_reported_when_looked_up() {
     let mut prefix = long.clone();
     prefix.extend_from_slice(b"/x");
     err!(f, f.stat(&c, None, &prefix, true), ENAMETOOLONG);
+}
+
+/// Linux's lookup in a removed directory fails ENOENT before the filesystem
+/// sees the name, so an overlong name there is ENOENT, not ENAMETOOLONG.
+#[test]
+fn overlong_name_in_a_removed_directory_is_enoent() {
+    let mut f = fs();
+    let c = root();
+    let long = vec![b'L'; NAME_MAX + 1];
+    let mut deeper = long.clone();
+    deeper.extend_from_slice(b"/x");
+    put(&mut f, b"/f", b"");
+    ok!(f, f.mkdir(&c, None, b"/live", 0o755));
+    let live = ok!(f, f.open(&c, None, b"/live", O_PATH | O_DIRECTORY, 0));
+    // Removed by rmdir, and replaced by a rename over it.
+    ok!(f, f.mkdir(&c, None, b"/gone", 0o755));
+    let gone = ok!(f, f.open(&c, None, b"/gone", O_PATH | O_DIRECTORY, 0));
+    ok!(f, f.rmdir(&c, None, b"/gone"));
+    ok!(f, f.mkdir(&c, None, b"/old", 0o755));
+    ok!(f, f.mkdir(&c, None, b"/new", 0o755));
+    let replaced = ok!(f, f.open(&c, None, b"/old", O_RDONLY, 0));
+    ok!(f, f.rename(&c, None, b"/new", None, b"/old", 0));
+    err!(f, f.stat(&c, Some(live), &long, true), ENAMETOOLONG);
+    err!(f, f.stat(&c, Some(live), &deeper, true), ENAMETOOLONG);
+    for d in [gone, replaced] {
+        let at = Some(d);
+        err!(f, f.stat(&c, at, &long, true), ENOENT);
+        err!(f, f.stat(&c, at, &deeper, true), ENOENT);
+        err!(f, f.access(&c, at, &long, F_OK, true), ENOENT);
+        err!(f, f.open(&c, at, &long, O_RDONLY, 0), ENOENT);
+        err!(f, f.open(&c, at, &long, O_CREAT | O_WRONLY, 0o644), ENOENT);
+        err!(f, f.mkdir(&c, at, &long, 0o755), ENOENT);
+        err!(f, f.mknod(&c, at, &long, S_IFREG | 0o644, 0), ENOENT);
+        err!(f, f.truncate(&c, at, &long, 0), ENOENT);
+        err!(f, f.unlink(&c, at, &long), ENOENT);
+        err!(f, f.rmdir(&c, at, &long), ENOENT);
+        err!(f, f.link(&c, None, b"/f", at, &long, false), ENOENT);
+        err!(f, f.symlink(&c, b"t", at, &long), ENOENT);
+        err!(f, f.readlink(&c, at, &long, &mut [0u8; 8]), ENOENT);
+        err!(f, f.chmod(&c, at, &long, 0o644, true), ENOENT);
+        err!(f, f.rename(&c, at, &long, None, b"/x", 0), ENOENT);
+        err!(f, f.rename(&c, None, b"/f", at, &long, 0), ENOENT);
+        // "." is refused before any name is looked up.
+        err!(f, f.rename(&c, at, b".", at, &long, 0), EBUSY);
+    }
+    assert_eq!(ls(&mut f, b"/"), ["f", "live", "old"]);
+    for d in [live, gone, replaced] {
+        ok!(f, f.close(d));
+    }
+}
+
+/// An unnamed file may still be made in a removed directory (tmpfs allows it).
+#[test]
+fn o_tmpfile_in_a_removed_directory() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/gone", 0o755));
+    let gone = ok!(f, f.open(&c, None, b"/gone", O_PATH | O_DIRECTORY, 0));
+    ok!(f, f.rmdir(&c, None, b"/gone"));
+    let t = ok!(f, f.open(&c, Some(gone), b".", O_TMPFILE | O_RDWR, 0o600));
+    assert_eq!(ok!(f, f.write(&c, t, b"x")), 1);
+    err!(
+        f,
+        f.open(&c, Some(gone), b"n", O_CREAT | O_WRONLY, 0o600),
+        ENOENT
+    );
+    ok!(f, f.close(t));
+    ok!(f, f.close(gone));
+    assert_eq!(f.usage().nodes.used, 1);
 }

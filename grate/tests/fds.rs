@@ -268,15 +268,24 @@ fn in_kernel_copies_refuse_imfs_fds_and_pass_host_ones() {
     // splice(in, off, out, off, len, flags), tee(in, out, len, flags).
     assert_eq!(t.sys(nr::SENDFILE, &[1, fd, 0, 10]), e(Errno::EINVAL));
     assert_eq!(t.sys(nr::SENDFILE, &[fd, 0, 0, 10]), e(Errno::EINVAL));
-    assert_eq!(t.sys(nr::COPY_FILE_RANGE, &[fd, 0, 1, 0, 10, 0]), e(Errno::EINVAL));
+    assert_eq!(
+        t.sys(nr::COPY_FILE_RANGE, &[fd, 0, 1, 0, 10, 0]),
+        e(Errno::EINVAL)
+    );
     assert_eq!(t.sys(nr::SPLICE, &[0, 0, fd, 0, 10, 0]), e(Errno::EINVAL));
     assert_eq!(t.sys(nr::TEE, &[fd, 1, 10, 0]), e(Errno::EINVAL));
     assert_eq!(t.reply(cage, nr::SENDFILE, &[1, 0, 0, 10]), Reply::Continue);
-    assert_eq!(t.reply(cage, nr::COPY_FILE_RANGE, &[0, 0, 1, 0, 10, 0]), Reply::Continue);
+    assert_eq!(
+        t.reply(cage, nr::COPY_FILE_RANGE, &[0, 0, 1, 0, 10, 0]),
+        Reply::Continue
+    );
     // readahead and syncfs on an imfs fd succeed; on a bad fd EBADF.
     assert_eq!(t.sys(nr::READAHEAD, &[fd, 0, 4096]), 0);
     assert_eq!(t.sys(nr::SYNCFS, &[fd]), 0);
     assert_eq!(t.sys(nr::SYNCFS, &[99]), e(Errno::EBADF));
     // openat2 never reaches the host: ENOSYS makes libc fall back to openat.
-    assert_eq!(t.sys(nr::OPENAT2, &[-100i64 as u64, 0, 0, 24]), e(Errno::ENOSYS));
+    assert_eq!(
+        t.sys(nr::OPENAT2, &[-100i64 as u64, 0, 0, 24]),
+        e(Errno::ENOSYS)
+    );
 }

@@ -1,7 +1,7 @@
 //! Attributes: stat, access, chmod, chown, utimens and truncate by path or
 //! by open description.
 
-use super::perm::{is_owner, may, MAY_WRITE};
+use super::perm::{drop_setid_on_change, is_owner, may, MAY_WRITE};
 use super::Fs;
 use crate::config::MAX_FILE_SIZE;
 use crate::flags::*;
@@ -79,7 +79,8 @@ impl<
 
     // ---- truncate ----
 
-    /// Truncates regular file `node` to `len` (checked), stamping it if the size changed.
+    /// Truncates regular file `node` to `len` (checked), stamping it if the
+    /// size changed. Setuid/setgid go even when the size stays, as in Linux.
     fn truncate_node(&mut self, ctx: &Ctx, node: u32, len: i64) -> Result<()> {
         let len = u64::try_from(len).map_err(|_| Errno::EINVAL)?;
         if len > MAX_FILE_SIZE {
@@ -88,6 +89,10 @@ impl<
         if self.nodes.at(node).size != len {
             self.set_len(node, len);
             self.nodes.at_mut(node).touch_modified(ctx.now);
+        }
+        let n = self.nodes.at_mut(node);
+        if drop_setid_on_change(ctx, n) {
+            n.ctime = ctx.now;
         }
         Ok(())
     }

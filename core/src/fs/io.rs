@@ -1,5 +1,6 @@
 //! File I/O through open descriptions: read, write, pread, pwrite, lseek.
 
+use super::perm::drop_setid_on_change;
 use super::Fs;
 use crate::config::MAX_FILE_SIZE;
 use crate::flags::*;
@@ -72,14 +73,7 @@ impl<
         n.chunks = n.chunks.saturating_add(written.new_chunks);
         n.size = n.size.max(off + written.bytes as u64);
         n.touch_modified(ctx.now);
-        // Writing drops setuid (and group-executable setgid) unless root writes.
-        if ctx.uid != 0 {
-            let mut perm = n.perm() & !S_ISUID;
-            if perm & 0o010 != 0 {
-                perm &= !S_ISGID;
-            }
-            n.set_perm(perm);
-        }
+        drop_setid_on_change(ctx, n);
         Ok(written.bytes)
     }
 

@@ -3,8 +3,9 @@
 //! before it changes anything, so a failed call leaves no trace.
 
 use super::node::{Node, ROOT};
+use super::path::check_path;
 use super::path::{Last, Resolved};
-use super::perm::{is_owner, may, may_delete, MAY_EXEC, MAY_READ, MAY_WRITE};
+use super::perm::{drop_setid_on_change, is_owner, may, may_delete, MAY_EXEC, MAY_READ, MAY_WRITE};
 use super::Fs;
 use crate::config::{MAX_FILE_SIZE, PATH_MAX};
 use crate::flags::*;
@@ -106,6 +107,10 @@ impl<
         {
             return Err(Errno::EINVAL);
         }
+        // Then Linux copies the path in (getname), and only then takes a
+        // file table slot, before it walks the path (path_openat): so these
+        // checks precede ENFILE, and every lookup error follows it.
+        check_path(path)?;
         if self.ofds.available() == 0 {
             return Err(Errno::ENFILE);
         }
@@ -164,7 +169,9 @@ impl<
         may(ctx, n, want)?;
         if truncate && n.is_reg() {
             self.set_len(node, 0);
-            self.nodes.at_mut(node).touch_modified(ctx.now);
+            let n = self.nodes.at_mut(node);
+            n.touch_modified(ctx.now);
+            drop_setid_on_change(ctx, n);
         }
         self.new_ofd(node, kept)
     }
@@ -182,9 +189,8 @@ impl<
         if !self.nodes.at(parent).is_dir() {
             return Err(Errno::ENOTDIR);
         }
-        if self.is_unlinked(parent) {
-            return Err(Errno::ENOENT);
-        }
+        // Unlike a named file, an unnamed one may be made in a removed
+        // directory: Linux (tmpfs) allows it.
         may(ctx, self.nodes.at(parent), MAY_WRITE | MAY_EXEC)?;
         let node = self.new_node(ctx, parent, S_IFREG | (mode & 0o7777));
         let n = self.nodes.alloc(node).ok_or(Errno::ENOSPC)?;

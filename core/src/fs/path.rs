@@ -38,20 +38,36 @@ pub(crate) struct Resolved {
     pub node: Option<u32>,
     /// The entry naming `node` when `last` is `Name`.
     pub dirent: Option<u32>,
-    /// The last name is longer than NAME_MAX. Linux finds out only when it
-    /// looks that name up, so each operation reports it at that point.
-    pub too_long: bool,
+    /// Why the last name cannot be looked up, if it cannot (see
+    /// `Fs::lookup_error`). Linux finds out only when it looks that name up,
+    /// so each operation reports it at that point.
+    pub unlookable: Option<Errno>,
 }
 
 impl Resolved {
-    /// ENAMETOOLONG if the last name was too long to look up.
+    /// The error looking up the last name gives, if any.
     pub fn name_ok(&self) -> Result<()> {
-        if self.too_long {
-            Err(Errno::ENAMETOOLONG)
-        } else {
-            Ok(())
+        match self.unlookable {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
+}
+
+/// The checks Linux makes when it copies a path in (getname), before it
+/// does anything else with it: empty is ENOENT, PATH_MAX bytes or more
+/// ENAMETOOLONG. A NUL inside cannot come from a C string: EINVAL.
+pub(crate) fn check_path(path: &[u8]) -> Result<()> {
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if path.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    if path.contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
 }
 
 impl<
@@ -113,15 +129,7 @@ impl<
         slash_follows: bool,
         creat: bool,
     ) -> Result<Resolved> {
-        if path.is_empty() {
-            return Err(Errno::ENOENT);
-        }
-        if path.len() >= PATH_MAX {
-            return Err(Errno::ENAMETOOLONG);
-        }
-        if path.contains(&0) {
-            return Err(Errno::EINVAL);
-        }
+        check_path(path)?;
         // An absolute path ignores the base entirely, even a bad one, as Linux does.
         let mut cur = if path[0] == b'/' {
             ROOT
@@ -152,7 +160,7 @@ impl<
                     slash: true,
                     node: Some(ROOT),
                     dirent: None,
-                    too_long: false,
+                    unlookable: None,
                 });
             }
             let comp_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
@@ -170,8 +178,9 @@ impl<
                 return Err(Errno::EISDIR);
             }
             if comp.len() > NAME_MAX {
+                let err = self.lookup_error(cur);
                 if !is_last {
-                    return Err(Errno::ENAMETOOLONG);
+                    return Err(err);
                 }
                 let slash = slashes > 0;
                 return Ok(Resolved {
@@ -181,7 +190,7 @@ impl<
                     slash,
                     node: None,
                     dirent: None,
-                    too_long: true,
+                    unlookable: Some(err),
                 });
             }
             let (last, node, dirent) = match comp {
@@ -230,11 +239,22 @@ impl<
                     slash: slashes > 0,
                     node,
                     dirent,
-                    too_long: false,
+                    unlookable: None,
                 });
             }
             cur = node.ok_or(Errno::ENOENT)?;
             pos += comp_len + slashes;
+        }
+    }
+
+    /// What looking up a name longer than NAME_MAX in `dir` gives: as in
+    /// Linux's lookup_slow, a removed directory is ENOENT before the
+    /// filesystem sees the name, which it then finds too long.
+    fn lookup_error(&self, dir: u32) -> Errno {
+        if self.is_unlinked(dir) {
+            Errno::ENOENT
+        } else {
+            Errno::ENAMETOOLONG
         }
     }
 

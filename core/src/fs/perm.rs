@@ -2,7 +2,7 @@
 //! Linux does them without capabilities beyond "uid 0 is root".
 
 use super::node::Node;
-use crate::flags::{S_ISVTX, X_OK};
+use crate::flags::{S_ISGID, S_ISUID, S_ISVTX, X_OK};
 use crate::{Ctx, Errno, Result};
 
 pub(crate) const MAY_READ: u32 = 4;
@@ -46,4 +46,22 @@ pub(crate) fn may_delete(ctx: &Ctx, dir: &Node, victim: &Node) -> Result<()> {
         return Err(Errno::EPERM);
     }
     Ok(())
+}
+
+/// Clears setuid and setgid as Linux does when a caller other than root
+/// changes a regular file's contents or size (write, truncate, O_TRUNC;
+/// setattr_should_drop_suidgid): setuid always, setgid when it means
+/// "execute as group" (group x set) or the caller is not in the file's
+/// group. Returns whether the mode changed (so its ctime must too).
+pub(crate) fn drop_setid_on_change(ctx: &Ctx, node: &mut Node) -> bool {
+    if ctx.uid == 0 || !node.is_reg() {
+        return false;
+    }
+    let old = node.perm();
+    let mut perm = old & !S_ISUID;
+    if perm & 0o010 != 0 || ctx.gid != node.gid {
+        perm &= !S_ISGID;
+    }
+    node.set_perm(perm);
+    perm != old
 }

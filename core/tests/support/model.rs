@@ -539,11 +539,12 @@ impl Model {
         if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {
             return Err(EINVAL);
         }
-        if self.free()[3] == 0 {
-            return Err(ENFILE);
-        } // TMP
+        // getname refuses an empty path before a file table slot is taken.
         if path.is_empty() {
             return Err(ENOENT);
+        }
+        if self.free()[3] == 0 {
+            return Err(ENFILE);
         }
         let mut created = false;
         let id = if flags & O_CREAT != 0 {

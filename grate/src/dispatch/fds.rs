@@ -223,7 +223,8 @@ impl Grate {
         // EOVERFLOW, with the offset left where it was (as lseek(2) does for
         // an off_t overflow).
         if h.abi() == crate::host::Abi::Lind && after > i32::MAX as u64 {
-            self.fs.lseek(ofd, before as i64, imfs_core::flags::SEEK_SET)?;
+            self.fs
+                .lseek(ofd, before as i64, imfs_core::flags::SEEK_SET)?;
             return Err(Errno::EOVERFLOW.into());
         }
         Ok(after as i64)
