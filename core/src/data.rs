@@ -187,6 +187,56 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
         self.free_range(owner, first, last)
     }
 
+    /// Gives every hole among the chunks holding bytes `[off, end)` a zeroed
+    /// chunk (fallocate). The caller checked with `chunks_needed` and
+    /// `can_allocate` that they fit; should the pool run out anyway it
+    /// stops there, leaving only whole chunks allocated. Costs the chunk
+    /// indices in the range, which that check bounds by the pool's size.
+    /// Returns the chunks allocated.
+    pub fn allocate_range(&mut self, owner: u32, off: u64, end: u64) -> u32 {
+        if end <= off {
+            return 0;
+        }
+        let first = off / CHUNK_SIZE as u64;
+        let last = ((end - 1) / CHUNK_SIZE as u64).min(u32::MAX.into());
+        let mut added = 0;
+        for index in first..=last {
+            // first..=last lie within u32 here (last was clamped).
+            let index = index as u32;
+            if self.find(owner, index).is_some() {
+                continue;
+            }
+            // Covering none of it, so a reused chunk is zeroed whole.
+            if self.allocate(owner, index, 0, 0).is_none() {
+                break;
+            }
+            added += 1;
+        }
+        added
+    }
+
+    /// Deallocates bytes `[off, end)` of `owner` (fallocate's PUNCH_HOLE):
+    /// chunks wholly inside are freed, the covered parts of the others
+    /// zeroed, so the range reads zeros. Returns the chunks freed.
+    pub fn punch(&mut self, owner: u32, off: u64, end: u64) -> u32 {
+        if end <= off {
+            return 0;
+        }
+        let size = CHUNK_SIZE as u64;
+        // Whole chunks: indices first_whole..end_whole (exclusive).
+        let first_whole = off.div_ceil(size);
+        let end_whole = end / size;
+        self.zero_within_chunk(owner, off, end.min(first_whole.saturating_mul(size)));
+        if end_whole >= first_whole {
+            self.zero_within_chunk(owner, off.max(end_whole.saturating_mul(size)), end);
+        }
+        if end_whole > first_whole {
+            self.free_range(owner, first_whole, end_whole - 1)
+        } else {
+            0
+        }
+    }
+
     /// The first offset >= `from` and < `size` inside a chunk (SEEK_DATA), if any.
     pub fn seek_data(&self, owner: u32, from: u64, size: u64) -> Option<u64> {
         if from >= size {
@@ -347,6 +397,21 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
         let size = CHUNK_SIZE as u64;
         let index = u32::try_from(pos.checked_div(size)?).ok()?;
         Some((index, (pos % size) as usize))
+    }
+
+    /// Zeroes bytes `[from, to)` of `owner`, which lie in one chunk, if it is there.
+    fn zero_within_chunk(&mut self, owner: u32, from: u64, to: u64) {
+        if to <= from {
+            return;
+        }
+        let Some((index, within)) = Self::split(from) else {
+            return;
+        };
+        let n = usize::try_from(to - from).unwrap_or(CHUNK_SIZE);
+        let chunk = self.find(owner, index).and_then(|s| self.bytes.get_mut(s));
+        if let Some(bytes) = chunk.and_then(|c| c.get_mut(within..within.saturating_add(n))) {
+            bytes.fill(0);
+        }
     }
 
     /// Chunk indices wholly below `len`, i.e. the first index at or past it.

@@ -9,6 +9,9 @@ pub struct Timespec {
 
 /// Who is calling and when: supplied by the caller on every operation, since
 /// the core has no clock and no notion of processes.
+///
+/// Build it with struct update syntax (`Ctx { uid, gid, ..Ctx::default() }`)
+/// so that fields added later keep callers compiling.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Ctx {
     /// The time stamped on whatever the operation changes.
@@ -17,6 +20,92 @@ pub struct Ctx {
     /// (uid 0 bypasses them as on Linux, except that exec needs some x bit).
     pub uid: u32,
     pub gid: u32,
+    /// Supplementary groups: a file's group matches the caller when it is
+    /// `gid` or one of these (permission checks, chown, setgid rules).
+    pub groups: Groups,
+    /// Real uid and gid, which access(2) without AT_EACCESS checks instead
+    /// of the effective ones; `None` means the same as `uid`/`gid`.
+    pub real: Option<(u32, u32)>,
+}
+
+impl Ctx {
+    /// Whether `gid` is the caller's group: its (effective) gid or a
+    /// supplementary one, as Linux's in_group_p.
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.gid == gid || self.groups.contains(gid)
+    }
+
+    /// The same caller with its real ids made effective: whom access(2)
+    /// checks. Root's bypass then follows the real uid, as Linux's
+    /// access_override_creds drops capabilities for a non-root real uid.
+    pub fn with_real_ids(&self) -> Ctx {
+        let (uid, gid) = self.real.unwrap_or((self.uid, self.gid));
+        Ctx { uid, gid, ..*self }
+    }
+}
+
+/// A small fixed-capacity set of supplementary group ids (Copy, no
+/// allocation). Holds at most [`Groups::CAPACITY`]; ids past that are
+/// ignored, which can only deny access a larger set would grant.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Groups {
+    len: u8,
+    /// `gids[..len]` are the members; the rest stay zero so that equality
+    /// compares sets built the same way.
+    gids: [u32; Groups::CAPACITY],
+}
+
+impl Groups {
+    /// Supplementary groups kept; more are ignored.
+    pub const CAPACITY: usize = 32;
+
+    /// No supplementary groups.
+    pub const fn new() -> Groups {
+        Groups {
+            len: 0,
+            gids: [0; Groups::CAPACITY],
+        }
+    }
+
+    /// The first [`Groups::CAPACITY`] distinct ids of `gids`.
+    pub fn from_slice(gids: &[u32]) -> Groups {
+        let mut groups = Groups::new();
+        for &gid in gids {
+            groups.insert(gid);
+        }
+        groups
+    }
+
+    /// Adds `gid`; false when the set is full (it is then ignored).
+    pub fn insert(&mut self, gid: u32) -> bool {
+        if self.contains(gid) {
+            return true;
+        }
+        match self.gids.get_mut(self.len as usize) {
+            Some(slot) => {
+                *slot = gid;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn contains(&self, gid: u32) -> bool {
+        self.as_slice().contains(&gid)
+    }
+
+    pub fn as_slice(&self) -> &[u32] {
+        self.gids.get(..self.len as usize).unwrap_or(&[])
+    }
+
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// A handle on an open file description (what a file descriptor points at).

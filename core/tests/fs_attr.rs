@@ -30,10 +30,11 @@ fn truncate_grows_and_shrinks() {
     assert_eq!(f.usage().chunks.used, 1, "growing adds a hole");
     let c9 = at(9);
     ok!(f, f.truncate(&c9, None, b"/f", 3000));
+    let st = ok!(f, f.stat(&c, None, b"/f", true));
     assert_eq!(
-        ok!(f, f.stat(&c, None, b"/f", true)).mtime,
-        ts(3),
-        "same size: untouched"
+        (st.size, st.mtime, st.ctime),
+        (3000, ts(9), ts(9)),
+        "same size: stamped anyway, as tmpfs"
     );
     err!(f, f.truncate(&c, None, b"/f", -1), EINVAL);
     err!(
@@ -419,8 +420,93 @@ fn dropping_setuid_stamps_ctime_and_a_failed_truncate_drops_nothing() {
     ok!(f, f.truncate(&u, None, b"/f", 5));
     let st = ok!(f, f.stat(&c, None, b"/f", true));
     assert_eq!(
-        (st.mode & 0o7777, st.ctime, st.mtime.sec < 200),
-        (0o755, ts(200), true),
-        "same size: mode and ctime change, mtime does not"
+        (st.mode & 0o7777, st.ctime, st.mtime),
+        (0o755, ts(200), ts(200)),
+        "same size: mode, ctime and mtime change"
+    );
+}
+
+#[test]
+fn short_symlinks_report_no_blocks_as_tmpfs_inlines_them() {
+    let mut f = fs();
+    let c = root();
+    let short = [b'a'; 127];
+    let long = [b'b'; 128];
+    ok!(f, f.symlink(&c, &short, None, b"/short"));
+    ok!(f, f.symlink(&c, &long, None, b"/long"));
+    ok!(f, f.symlink(&c, b"x", None, b"/one"));
+    let blocks = |f: &T, p: &[u8]| f.stat(&c, None, p, false).map(|s| (s.size, s.blocks));
+    assert_eq!(blocks(&f, b"/short"), Ok((127, 0)));
+    assert_eq!(blocks(&f, b"/one"), Ok((1, 0)));
+    // 128 bytes and more live in a page on tmpfs: blocks of one chunk here.
+    assert_eq!(blocks(&f, b"/long"), Ok((128, 1)));
+    // Storage is unchanged: every target still takes a chunk.
+    assert_eq!(f.usage().chunks.used, 3);
+    let p = ok!(f, f.open(&c, None, b"/short", O_PATH | O_NOFOLLOW, 0));
+    assert_eq!(ok!(f, f.fstat(p)).blocks, 0);
+}
+
+#[test]
+fn truncate_to_the_same_size_stamps_mtime_and_ctime() {
+    let mut f = fs();
+    put(&mut f, b"/f", b"abc");
+    ok!(f, f.truncate(&at(50), None, b"/f", 3));
+    let st = ok!(f, f.stat(&root(), None, b"/f", true));
+    assert_eq!((st.size, st.mtime, st.ctime), (3, ts(50), ts(50)));
+    let fd = ok!(f, f.open(&root(), None, b"/f", O_WRONLY, 0));
+    ok!(f, f.ftruncate(&at(60), fd, 3));
+    let st = ok!(f, f.fstat(fd));
+    assert_eq!((st.size, st.mtime, st.ctime), (3, ts(60), ts(60)));
+    assert_eq!(get(&mut f, b"/f"), b"abc");
+}
+
+#[test]
+fn utimens_by_a_writer_who_is_not_the_owner_may_only_touch() {
+    let mut f = fs();
+    let c = at(10);
+    put(&mut f, b"/rw", b"");
+    ok!(f, f.chmod(&c, None, b"/rw", 0o666, true));
+    let t = |nsec| Timespec { sec: 0, nsec };
+    let u = user(5, 5);
+    // NULL and {NOW, NOW} are a "touch": write permission is enough.
+    ok!(f, f.utimens(&u, None, b"/rw", None, true));
+    ok!(
+        f,
+        f.utimens(&u, None, b"/rw", Some([t(UTIME_NOW), t(UTIME_NOW)]), true)
+    );
+    // Any other combination needs the owner.
+    for times in [
+        [t(UTIME_NOW), t(UTIME_OMIT)],
+        [t(UTIME_OMIT), t(UTIME_NOW)],
+        [t(UTIME_NOW), t(5)],
+        [t(5), t(UTIME_OMIT)],
+    ] {
+        err!(f, f.utimens(&u, None, b"/rw", Some(times), true), EPERM);
+        let fd = ok!(f, f.open(&u, None, b"/rw", O_RDWR, 0));
+        err!(f, f.futimens(&u, fd, Some(times)), EPERM);
+        ok!(f, f.close(fd));
+    }
+    // Both omitted: success before any check, even on a missing file.
+    let omit = Some([t(UTIME_OMIT); 2]);
+    ok!(f, f.utimens(&u, None, b"/rw", omit, true));
+    ok!(f, f.utimens(&u, None, b"/nope", omit, true));
+    // The owner and root may do any of it.
+    ok!(f, f.chown(&c, None, b"/rw", 5, 5, true));
+    ok!(
+        f,
+        f.utimens(&u, None, b"/rw", Some([t(UTIME_NOW), t(UTIME_OMIT)]), true)
+    );
+    ok!(
+        f,
+        f.utimens(&c, None, b"/rw", Some([t(UTIME_OMIT), t(UTIME_NOW)]), true)
+    );
+    // Without write permission a non-owner cannot even touch.
+    ok!(f, f.chown(&c, None, b"/rw", 0, 0, true));
+    ok!(f, f.chmod(&c, None, b"/rw", 0o644, true));
+    err!(f, f.utimens(&u, None, b"/rw", None, true), EACCES);
+    err!(
+        f,
+        f.utimens(&u, None, b"/rw", Some([t(UTIME_NOW), t(UTIME_OMIT)]), true),
+        EPERM
     );
 }

@@ -387,3 +387,79 @@ fn readdir_stops_when_emit_refuses() {
         ]
     );
 }
+
+#[test]
+fn status_flags_keep_linux_valid_open_flags_only() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"hello");
+    let getfl = |f: &mut T, flags: u32| {
+        let fd = f.open(&c, None, b"/f", flags, 0).unwrap();
+        let fl = f.status_flags(fd).unwrap();
+        f.close(fd).unwrap();
+        fl
+    };
+    // An unknown bit is dropped, as Linux's build_open_how does.
+    assert_eq!(getfl(&mut f, O_RDONLY | 0o40000000), O_LARGEFILE);
+    // Open-time-only flags go; the status flags stay.
+    assert_eq!(
+        getfl(
+            &mut f,
+            O_RDONLY | O_CREAT | O_NOCTTY | O_CLOEXEC | O_DIRECT | O_SYNC | O_ASYNC
+        ),
+        O_DIRECT | O_SYNC | O_ASYNC | O_LARGEFILE
+    );
+    assert_eq!(getfl(&mut f, 3), 3 | O_LARGEFILE, "access mode 3 is kept");
+    // O_TMPFILE's bits (O_DIRECTORY among them) stay; O_EXCL goes.
+    let t = ok!(f, f.open(&c, None, b"/", O_TMPFILE | O_RDWR, 0o600));
+    assert_eq!(ok!(f, f.status_flags(t)), 0o20300002);
+    let e = ok!(
+        f,
+        f.open(&c, None, b"/", O_TMPFILE | O_EXCL | O_WRONLY, 0o600)
+    );
+    assert_eq!(ok!(f, f.status_flags(e)), 0o20300001);
+    // ...and nothing reads them back as "a directory": I/O works.
+    assert_eq!(ok!(f, f.write(&c, t, b"tmp")), 3);
+    let mut buf = [0u8; 8];
+    assert_eq!(ok!(f, f.pread(&c, t, &mut buf, 0)), 3);
+    assert_eq!(&buf[..3], b"tmp");
+    ok!(f, f.ftruncate(&c, t, 1));
+    assert_eq!(ok!(f, f.fstat(t)).size, 1);
+}
+
+#[test]
+fn pwrite_mode_overrides_append_both_ways() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"abcdef");
+    let fd = ok!(f, f.open(&c, None, b"/f", O_RDWR, 0));
+    ok!(f, f.lseek(fd, 2, SEEK_SET));
+    // RWF_APPEND with offset -1: at the end, and the position follows.
+    assert_eq!(ok!(f, f.pwrite_mode(&c, fd, b"X", None, Some(true))), 1);
+    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_CUR)), 7);
+    // RWF_APPEND with an offset: at the end, the position stays.
+    assert_eq!(ok!(f, f.pwrite_mode(&c, fd, b"Y", Some(0), Some(true))), 1);
+    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_CUR)), 7);
+    assert_eq!(get(&mut f, b"/f"), b"abcdefXY");
+    ok!(f, f.close(fd));
+    let fd = ok!(f, f.open(&c, None, b"/f", O_RDWR | O_APPEND, 0));
+    // RWF_NOAPPEND on an O_APPEND description: at the position, which moves.
+    assert_eq!(ok!(f, f.pwrite_mode(&c, fd, b"1", None, Some(false))), 1);
+    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_CUR)), 1);
+    // ...or at the offset given, position unchanged.
+    assert_eq!(ok!(f, f.pwrite_mode(&c, fd, b"2", Some(3), Some(false))), 1);
+    assert_eq!(ok!(f, f.lseek(fd, 0, SEEK_CUR)), 1);
+    // No override: O_APPEND rules, as write and pwrite.
+    assert_eq!(ok!(f, f.pwrite_mode(&c, fd, b"3", Some(0), None)), 1);
+    assert_eq!(get(&mut f, b"/f"), b"1bc2efXY3");
+    err!(
+        f,
+        f.pwrite_mode(&c, fd, b"x", Some(i64::MAX as u64 + 1), Some(false)),
+        EINVAL
+    );
+    let r = ok!(f, f.open(&c, None, b"/f", O_RDONLY, 0));
+    err!(f, f.pwrite_mode(&c, r, b"x", None, Some(true)), EBADF);
+    let p = ok!(f, f.open(&c, None, b"/f", O_PATH, 0));
+    err!(f, f.pwrite_mode(&c, p, b"x", Some(0), None), EBADF);
+    assert_eq!(get(&mut f, b"/f"), b"1bc2efXY3");
+}

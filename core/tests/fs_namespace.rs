@@ -236,3 +236,132 @@ fn readdir_sees_renamed_entry_in_new_place() {
     ok!(f, f.rename(&c, None, b"/x", None, b"/z", 0));
     assert_eq!(ls(&mut f, b"/"), ["y", "z"]);
 }
+
+#[test]
+fn link_ofd_names_a_tmpfile_once_unless_excl() {
+    let mut f = fs();
+    let c = at(3);
+    ok!(f, f.mkdir(&c, None, b"/d", 0o755));
+    let t = ok!(f, f.open(&c, None, b"/d", O_TMPFILE | O_RDWR, 0o600));
+    assert_eq!(ok!(f, f.write(&c, t, b"tmp")), 3);
+    assert_eq!(ok!(f, f.fstat(t)).nlink, 0);
+    assert!(ls(&mut f, b"/d").is_empty());
+    let c7 = at(7);
+    ok!(f, f.link_ofd(&c7, t, None, b"/linked"));
+    let st = ok!(f, f.fstat(t));
+    assert_eq!((st.nlink, st.ctime, st.size), (1, ts(7), 3));
+    assert_eq!(ok!(f, f.stat(&c, None, b"/", true)).mtime, ts(7));
+    assert_eq!(get(&mut f, b"/linked"), b"tmp");
+    assert_eq!(ok!(f, f.stat(&c, None, b"/linked", true)).ino, st.ino);
+    // A linked file takes more names as any other, relative to a dir too.
+    let d = ok!(f, f.open(&c, None, b"/d", O_PATH | O_DIRECTORY, 0));
+    ok!(f, f.link_ofd(&c, t, Some(d), b"again"));
+    assert_eq!(ok!(f, f.fstat(t)).nlink, 2);
+    err!(f, f.link_ofd(&c, t, None, b"/linked"), EEXIST);
+    err!(f, f.link_ofd(&c, t, None, b"/nodir/x"), ENOENT);
+    // Once linked, it is an ordinary file: unlinked again, it stays unnamed.
+    ok!(f, f.unlink(&c, None, b"/linked"));
+    ok!(f, f.unlink(&c, None, b"/d/again"));
+    err!(f, f.link_ofd(&c, t, None, b"/relinked"), ENOENT);
+    ok!(f, f.close(t));
+    // O_EXCL: never linkable.
+    let e = ok!(
+        f,
+        f.open(&c, None, b"/d", O_TMPFILE | O_EXCL | O_WRONLY, 0o600)
+    );
+    err!(f, f.link_ofd(&c, e, None, b"/excl"), ENOENT);
+    // The name check comes first (EEXIST), as Linux.
+    put(&mut f, b"/f", b"x");
+    err!(f, f.link_ofd(&c, e, None, b"/f"), EEXIST);
+    ok!(f, f.close(e));
+    ok!(f, f.close(d));
+    assert_eq!(f.usage().nodes.used, 3, "root, /d, /f");
+}
+
+#[test]
+fn link_ofd_on_o_path_files_symlinks_and_directories() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"data");
+    ok!(f, f.symlink(&c, b"f", None, b"/ls"));
+    ok!(f, f.mkdir(&c, None, b"/d", 0o755));
+    let p = ok!(f, f.open(&c, None, b"/ls", O_PATH | O_NOFOLLOW, 0));
+    ok!(f, f.link_ofd(&c, p, None, b"/ls2"));
+    let st = ok!(f, f.stat(&c, None, b"/ls2", false));
+    assert_eq!((st.mode & S_IFMT, st.nlink), (S_IFLNK, 2));
+    let r = ok!(f, f.open(&c, None, b"/f", O_RDONLY, 0));
+    ok!(f, f.link_ofd(&c, r, None, b"/f2"));
+    assert_eq!(get(&mut f, b"/f2"), b"data");
+    let dfd = ok!(f, f.open(&c, None, b"/d", O_RDONLY | O_DIRECTORY, 0));
+    err!(f, f.link_ofd(&c, dfd, None, b"/d2"), EPERM);
+    err!(f, f.link_ofd(&c, dfd, None, b"/f"), EEXIST);
+    // A removed ordinary file cannot be brought back.
+    ok!(f, f.unlink(&c, None, b"/f"));
+    ok!(f, f.unlink(&c, None, b"/f2"));
+    err!(f, f.link_ofd(&c, r, None, b"/back"), ENOENT);
+    // Permissions of the new directory still apply.
+    ok!(f, f.chmod(&c, None, b"/d", 0o555, true));
+    err!(f, f.link_ofd(&user(5, 5), p, None, b"/d/x"), EACCES);
+    let bogus = OfdId::from_raw(12345);
+    err!(f, f.link_ofd(&c, bogus, None, b"/x"), EBADF);
+    for fd in [p, r, dfd] {
+        ok!(f, f.close(fd));
+    }
+}
+
+#[test]
+fn link_ofd_with_the_entry_pool_full_changes_nothing() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"x");
+    let t = ok!(f, f.open(&c, None, b"/", O_TMPFILE | O_RDWR, 0o600));
+    let mut n = 0;
+    while f
+        .link(&c, None, b"/f", None, format!("/l{n}").as_bytes(), false)
+        .is_ok()
+    {
+        n += 1;
+    }
+    let dirents = f.usage().dirents;
+    assert_eq!(dirents.used, dirents.capacity);
+    let before = ok!(f, f.fstat(t));
+    err!(f, f.link_ofd(&at(9), t, None, b"/tmp"), ENOSPC);
+    assert_eq!(ok!(f, f.fstat(t)), before);
+    // Still linkable once there is room.
+    ok!(f, f.unlink(&c, None, b"/l0"));
+    ok!(f, f.link_ofd(&c, t, None, b"/tmp"));
+    assert_eq!(ok!(f, f.fstat(t)).nlink, 1);
+    ok!(f, f.close(t));
+}
+
+#[test]
+fn readlink_ofd_reads_an_o_path_symlink() {
+    let mut f = fs();
+    let c = root();
+    put(&mut f, b"/f", b"x");
+    ok!(f, f.mkdir(&c, None, b"/d", 0o755));
+    ok!(f, f.symlink(&c, b"some/target", None, b"/l"));
+    let p = ok!(f, f.open(&c, None, b"/l", O_PATH | O_NOFOLLOW, 0));
+    let mut buf = [0u8; 64];
+    assert_eq!(ok!(f, f.readlink_ofd(p, &mut buf)), 11);
+    assert_eq!(&buf[..11], b"some/target");
+    let mut small = [0u8; 4];
+    assert_eq!(ok!(f, f.readlink_ofd(p, &mut small)), 4);
+    assert_eq!(&small, b"some");
+    err!(f, f.readlink_ofd(p, &mut []), EINVAL);
+    // An empty path names the fd's own node: not a symlink is ENOENT.
+    let d = ok!(f, f.open(&c, None, b"/d", O_RDONLY | O_DIRECTORY, 0));
+    let r = ok!(f, f.open(&c, None, b"/f", O_RDONLY, 0));
+    ok!(f, f.symlink(&c, b"f", None, b"/lf"));
+    let followed = ok!(f, f.open(&c, None, b"/lf", O_PATH, 0));
+    err!(f, f.readlink_ofd(d, &mut buf), ENOENT);
+    err!(f, f.readlink_ofd(r, &mut buf), ENOENT);
+    err!(f, f.readlink_ofd(followed, &mut buf), ENOENT);
+    err!(f, f.readlink_ofd(OfdId::from_raw(999), &mut buf), EBADF);
+    // The link keeps answering after it is removed, while held open.
+    ok!(f, f.unlink(&c, None, b"/l"));
+    assert_eq!(ok!(f, f.readlink_ofd(p, &mut buf)), 11);
+    for fd in [p, d, r, followed] {
+        ok!(f, f.close(fd));
+    }
+}

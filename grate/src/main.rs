@@ -118,6 +118,7 @@ fn staging_ctx() -> imfs_core::Ctx {
         },
         uid,
         gid,
+        ..imfs_core::Ctx::default()
     }
 }
 

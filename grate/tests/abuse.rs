@@ -381,20 +381,10 @@ fn exec_loops() {
     assert_no_growth(default_grate(), "exec");
 }
 
-/// Where the grate differs from Linux 6.x on huge counts; see abuse.c's
-/// mode edges. Memory is fine; results are not Linux's:
-/// - a single iovec of length >= 2^47 (readv/preadv/pwritev with iovcnt 1)
-///   is EFAULT, where Linux >= 6.4 clamps it to MAX_RW_COUNT first and serves
-///   it (import_ubuf);
-/// - getdents64 with a count in 2^31..2^32 is served, where Linux takes the
-///   count as a negative int and answers EINVAL;
-/// - getdents64 into a buffer that faults after some whole records is EFAULT
-///   and rewinds, where Linux returns the records copied before the fault;
-/// - getcwd of a directory whose path is longer than PATH_MAX returns it
-///   (or ERANGE for a small buffer, or past the 64 KiB bounce buffer), where
-///   Linux answers ENAMETOOLONG before looking at the size.
+/// Huge counts where Linux 6.x's exact rules show (abuse.c mode edges): a
+/// single iovec clamped to MAX_RW_COUNT, getdents64 counts as an int and
+/// partial records before a fault, getcwd past PATH_MAX.
 #[test]
-#[ignore = "grate bugs: iovec clamp, getdents64 count/fault, getcwd > PATH_MAX differ from Linux (abuse.c mode edges)"]
 fn huge_count_edges_match_linux() {
     assert_no_growth(default_grate(), "edges");
 }

@@ -368,3 +368,148 @@ fn ftruncate_and_truncate() {
     let d = t.s("/");
     assert_eq!(t.sys(nr::TRUNCATE, &[d, 0]), e(Errno::EISDIR));
 }
+
+/// Linux's MAX_RW_COUNT (INT_MAX & PAGE_MASK) and x86_64's TASK_SIZE_MAX.
+const MAX_RW_COUNT: u64 = 0x7fff_f000;
+const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+
+#[test]
+fn one_huge_iovec_is_cut_to_max_rw_count_first() {
+    let mut t = T::new();
+    t.create("/f", &[7u8; 100]);
+    let fd = t.open("/f", libc::O_RDWR, 0) as u64;
+    let b = t.buf(4096);
+    // Linux >= 6.4 (import_ubuf): a single segment is clamped, then checked.
+    let huge = iovecs(&mut t, Abi::Kernel, &[(b, 1 << 62)]);
+    assert_eq!(t.sys(nr::PREADV, &[fd, huge, 1, 0]), 100);
+    assert_eq!(t.h.get(CAGE, b, 100), [7u8; 100]);
+    t.sys(nr::LSEEK, &[fd, 0, 0]);
+    let max = iovecs(&mut t, Abi::Kernel, &[(b, i64::MAX as u64)]);
+    assert_eq!(t.sys(nr::READV, &[fd, max, 1]), 100);
+    // A write takes what memory there is up to the first fault.
+    let end = t.h.end(CAGE);
+    let tail = iovecs(&mut t, Abi::Kernel, &[(end - 5000, 1 << 62)]);
+    assert_eq!(t.sys(nr::PWRITEV, &[fd, tail, 1, 0]), 5000);
+    assert_eq!(t.stat("/f").unwrap().st_size, 5000);
+    // The clamped range must still lie in user space: at EOF nothing is
+    // copied, so only the up-front check can fail.
+    let fits = iovecs(&mut t, Abi::Kernel, &[(TASK_SIZE - MAX_RW_COUNT, 1 << 62)]);
+    assert_eq!(t.sys(nr::PREADV, &[fd, fits, 1, 9000]), 0);
+    let past = iovecs(
+        &mut t,
+        Abi::Kernel,
+        &[(TASK_SIZE - MAX_RW_COUNT + 1, 1 << 62)],
+    );
+    assert_eq!(t.sys(nr::PREADV, &[fd, past, 1, 9000]), e(Errno::EFAULT));
+    // Negative as ssize_t: EINVAL, clamping or not.
+    let neg = iovecs(&mut t, Abi::Kernel, &[(b, 1 << 63)]);
+    assert_eq!(t.sys(nr::PREADV, &[fd, neg, 1, 0]), e(Errno::EINVAL));
+}
+
+#[test]
+fn several_iovecs_are_checked_whole_and_their_total_cut() {
+    let mut t = T::new();
+    t.create("/f", &[1u8; 100]);
+    let fd = t.open("/f", libc::O_RDWR, 0) as u64;
+    let a = t.buf(4096);
+    // Each segment's whole range is checked, even one the clamp would empty.
+    let v = iovecs(&mut t, Abi::Kernel, &[(a, 10), (a, 1 << 62)]);
+    assert_eq!(t.sys(nr::PREADV, &[fd, v, 2, 0]), e(Errno::EFAULT));
+    let v = iovecs(&mut t, Abi::Kernel, &[(a, MAX_RW_COUNT), (a, 1 << 62)]);
+    assert_eq!(t.sys(nr::PREADV, &[fd, v, 2, 0]), e(Errno::EFAULT));
+    // Every length is checked before any range: EINVAL beats EFAULT.
+    let v = iovecs(&mut t, Abi::Kernel, &[(a, 1 << 62), (a, 1 << 63)]);
+    assert_eq!(t.sys(nr::PREADV, &[fd, v, 2, 0]), e(Errno::EINVAL));
+    assert_eq!(t.sys(nr::WRITEV, &[fd, v, 2]), e(Errno::EINVAL));
+    // A faulting later segment that is in range: the bytes before it.
+    let v = iovecs(&mut t, Abi::Kernel, &[(a, 5), (8, 1 << 40), (a, 5)]);
+    assert_eq!(t.sys(nr::PREADV, &[fd, v, 3, 0]), 5);
+    assert_eq!(t.sys(nr::PWRITEV, &[fd, v, 3, 0]), 5);
+    // The total is cut to MAX_RW_COUNT, so segments past it add nothing to
+    // the range checked against the largest offset (rw_verify_area).
+    let v = iovecs(&mut t, Abi::Kernel, &[(a, MAX_RW_COUNT), (a, 10)]);
+    let last_ok = (i64::MAX as u64) - MAX_RW_COUNT;
+    assert_eq!(t.sys(nr::PREADV, &[fd, v, 2, last_ok]), 0);
+    assert_eq!(
+        t.sys(nr::PREADV, &[fd, v, 2, last_ok + 1]),
+        e(Errno::EINVAL)
+    );
+    let one = iovecs(&mut t, Abi::Kernel, &[(a, 1 << 62)]);
+    assert_eq!(t.sys(nr::PREADV, &[fd, one, 1, last_ok]), 0);
+    assert_eq!(
+        t.sys(nr::PREADV, &[fd, one, 1, last_ok + 1]),
+        e(Errno::EINVAL)
+    );
+}
+
+#[test]
+fn read_write_counts_are_checked_whole_then_cut() {
+    let mut t = T::new();
+    t.create("/f", &[3u8; 100]);
+    let fd = t.open("/f", libc::O_RDWR, 0) as u64;
+    let b = t.buf(4096);
+    // vfs_read: access_ok on the whole count, not the clamped one.
+    assert_eq!(t.sys(nr::PREAD64, &[fd, b, 1 << 40, 0]), 100);
+    assert_eq!(t.sys(nr::PREAD64, &[fd, b, TASK_SIZE - b, 0]), 100);
+    assert_eq!(
+        t.sys(nr::PREAD64, &[fd, b, TASK_SIZE - b + 1, 0]),
+        e(Errno::EFAULT)
+    );
+    assert_eq!(t.sys(nr::WRITE, &[fd, b, 1 << 63]), e(Errno::EFAULT));
+    // ... and the whole count against the largest offset.
+    let count = 0x8000_0000u64;
+    let pos = i64::MAX as u64 - count;
+    assert_eq!(t.sys(nr::PREAD64, &[fd, b, count, pos]), 0);
+    assert_eq!(
+        t.sys(nr::PREAD64, &[fd, b, count, pos + 1]),
+        e(Errno::EINVAL)
+    );
+    assert_eq!(
+        t.sys(nr::PWRITE64, &[fd, b, count, pos + 1]),
+        e(Errno::EINVAL)
+    );
+    // A negative offset is EINVAL before the fd is even looked up.
+    let neg = -1i64 as u64;
+    assert_eq!(t.sys(nr::PREAD64, &[999, b, 1, neg]), e(Errno::EINVAL));
+    assert_eq!(t.sys(nr::PWRITE64, &[999, b, 1, neg]), e(Errno::EINVAL));
+    let v = iovecs(&mut t, Abi::Kernel, &[(b, 1)]);
+    assert_eq!(t.sys(nr::PREADV, &[999, v, 1, neg]), e(Errno::EINVAL));
+    assert_eq!(
+        t.sys(nr::PREADV2, &[999, v, 1, -5i64 as u64, 0, 0]),
+        e(Errno::EINVAL)
+    );
+    assert_eq!(t.sys(nr::PREADV, &[999, v, 1, 0]), e(Errno::EBADF));
+}
+
+#[test]
+fn empty_vectors_return_before_flags_and_the_file() {
+    let mut t = T::new();
+    t.create("/f", b"data");
+    let fd = t.open("/f", libc::O_RDWR, 0) as u64;
+    let b = t.buf(16);
+    let empty = iovecs(&mut t, Abi::Kernel, &[(b, 0), (0, 0)]);
+    let full = iovecs(&mut t, Abi::Kernel, &[(b, 4)]);
+    // Unknown RWF_ flags are refused only once there is something to move,
+    // and after the iovec array has been read and checked.
+    assert_eq!(t.sys(nr::PREADV2, &[fd, empty, 2, 0, 0, 0x1000]), 0);
+    assert_eq!(
+        t.sys(nr::PREADV2, &[fd, full, 1, 0, 0, 0x1000]),
+        e(Errno::EOPNOTSUPP)
+    );
+    assert_eq!(
+        t.sys(nr::PREADV2, &[fd, 0, 1, 0, 0, 0x1000]),
+        e(Errno::EFAULT)
+    );
+    let ro = t.open("/f", libc::O_RDONLY, 0) as u64;
+    assert_eq!(
+        t.sys(nr::PWRITEV2, &[ro, full, 1, 0, 0, 0x1000]),
+        e(Errno::EBADF)
+    );
+    // A directory: readv of nothing is 0 (read of nothing is EISDIR).
+    t.mkdir("/d");
+    let d = t.open("/d", libc::O_RDONLY | libc::O_DIRECTORY, 0) as u64;
+    assert_eq!(t.sys(nr::READV, &[d, empty, 0]), 0);
+    assert_eq!(t.sys(nr::READV, &[d, empty, 2]), 0);
+    assert_eq!(t.sys(nr::READ, &[d, b, 0]), e(Errno::EISDIR));
+    assert_eq!(t.sys(nr::READV, &[d, full, 1]), e(Errno::EISDIR));
+}

@@ -568,3 +568,77 @@ fn no_extended_attributes() {
     assert_eq!(t.sys(nr::FGETXATTR, &[fd, name, b, 64]), e(Errno::ENODATA));
     assert_eq!(t.sys(nr::FGETXATTR, &[99, name, b, 64]), e(Errno::EBADF));
 }
+
+/// mkdir + chdir into one directory per name length in `lens`, relative
+/// to the cwd.
+fn dive(t: &mut T, lens: &[usize]) {
+    for (i, &len) in lens.iter().enumerate() {
+        let name: String = std::iter::repeat_n((b'a' + (i % 26) as u8) as char, len).collect();
+        assert_eq!(t.mkdir(&name), 0, "mkdir level {i}");
+        let p = t.s(&name);
+        assert_eq!(t.sys(nr::CHDIR, &[p]), 0, "chdir level {i}");
+    }
+}
+
+/// Name lengths whose nesting makes a path of exactly `total` bytes
+/// ("/name" per level, names of at most 200 bytes).
+fn levels_for(total: usize) -> Vec<usize> {
+    let mut lens = vec![200; total / 201];
+    if total % 201 > 1 {
+        lens.push(total % 201 - 1);
+    } else if total % 201 == 1 {
+        // One byte left over: take it from a full level into a second one.
+        lens.pop();
+        lens.extend([100, 99]);
+    }
+    assert_eq!(lens.iter().map(|l| l + 1).sum::<usize>(), total);
+    lens
+}
+
+#[test]
+fn getcwd_past_path_max_is_enametoolong_before_erange() {
+    let mut t = T::new();
+    let b = t.buf(8192);
+    // 4095 bytes and the NUL fill PATH_MAX exactly: served.
+    dive(&mut t, &levels_for(4095));
+    assert_eq!(t.sys(nr::GETCWD, &[b, 1 << 40]), 4096);
+    assert_eq!(t.sys(nr::GETCWD, &[b, 4095]), e(Errno::ERANGE));
+    let got = t.h.get(CAGE, b, 4096);
+    assert_eq!((got[0], got[4095]), (b'/', 0));
+    // Two more bytes ("/z"): too long, whatever the size or buffer.
+    assert_eq!(t.mkdir("z"), 0);
+    let z = t.s("z");
+    assert_eq!(t.sys(nr::CHDIR, &[z]), 0);
+    for (buf, size) in [(b, 1 << 40), (b, 8192), (b, 64), (b, 0), (0, 8192)] {
+        assert_eq!(
+            t.sys(nr::GETCWD, &[buf, size]),
+            e(Errno::ENAMETOOLONG),
+            "size {size}"
+        );
+    }
+    // Much deeper than PATH_MAX (and than the bounce buffer): still that.
+    dive(&mut t, &vec![200; 400]);
+    assert_eq!(t.sys(nr::GETCWD, &[b, 1 << 40]), e(Errno::ENAMETOOLONG));
+    // Back up within the limit, it is served again.
+    let root = t.s("/");
+    assert_eq!(t.sys(nr::CHDIR, &[root]), 0);
+    assert_eq!(t.sys(nr::GETCWD, &[b, 2]), 2);
+    t.check();
+}
+
+#[test]
+fn getcwd_limit_counts_the_mount_prefix() {
+    // "/mnt/imfs" is 9 bytes: 4086 imfs bytes make 4095 in all.
+    let mut t = T::mounted("/mnt/imfs", "/home/u");
+    let b = t.buf(8192);
+    let top = t.s("/mnt/imfs");
+    assert_eq!(t.sys(nr::CHDIR, &[top]), 0);
+    dive(&mut t, &levels_for(4086));
+    assert_eq!(t.sys(nr::GETCWD, &[b, 4096]), 4096);
+    assert_eq!(t.h.get(CAGE, b, 10), b"/mnt/imfs/");
+    assert_eq!(t.mkdir("z"), 0);
+    let z = t.s("z");
+    assert_eq!(t.sys(nr::CHDIR, &[z]), 0);
+    assert_eq!(t.sys(nr::GETCWD, &[b, 8192]), e(Errno::ENAMETOOLONG));
+    assert_eq!(t.sys(nr::GETCWD, &[b, 16]), e(Errno::ENAMETOOLONG));
+}

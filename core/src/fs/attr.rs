@@ -11,6 +11,9 @@ use crate::{Ctx, Errno, OfdId, Result, Stat, Timespec};
 pub const DEV: u64 = 0x1994;
 /// tmpfs reports directory sizes in these units per entry ("." and ".." included).
 const BOGO_DIRENT_SIZE: u64 = 20;
+/// tmpfs keeps a symlink target shorter than this (with its NUL, up to
+/// SHORT_SYMLINK_LEN = 128 bytes) inside the inode, so it uses no blocks.
+const INLINE_SYMLINK_MAX: u64 = 128;
 
 impl<
         const NODES: usize,
@@ -42,7 +45,12 @@ impl<
             rdev: 0,
             size,
             blksize: CHUNK_SIZE as u32,
-            blocks: n.chunks as u64 * (CHUNK_SIZE as u64 / 512),
+            blocks: if n.is_symlink() && n.size < INLINE_SYMLINK_MAX {
+                // Reported as tmpfs does; the target still sits in a chunk here.
+                0
+            } else {
+                n.chunks as u64 * (CHUNK_SIZE as u64 / 512)
+            },
             atime: n.atime,
             mtime: n.mtime,
             ctime: n.ctime,
@@ -58,7 +66,9 @@ impl<
         Ok(self.stat_node(self.lookup_path(ctx, dir, path, follow)?))
     }
 
-    /// access/faccessat: `mode` is F_OK or R_OK|W_OK|X_OK.
+    /// Whether `ctx` (its effective ids) may reach `path` and access it as
+    /// `mode`: F_OK or R_OK|W_OK|X_OK. This is faccessat2 with AT_EACCESS;
+    /// see [`Fs::access_as`] for plain access(2).
     pub fn access(
         &self,
         ctx: &Ctx,
@@ -67,9 +77,31 @@ impl<
         mode: u32,
         follow: bool,
     ) -> Result<()> {
+        self.access_as(ctx, dir, path, mode, follow, true)
+    }
+
+    /// access/faccessat/faccessat2: `effective` = AT_EACCESS. Without it
+    /// Linux checks the real uid and gid ([`Ctx::real`]) for the whole walk,
+    /// and root's bypass only applies when the real uid is 0.
+    pub fn access_as(
+        &self,
+        ctx: &Ctx,
+        dir: Option<OfdId>,
+        path: &[u8],
+        mode: u32,
+        follow: bool,
+        effective: bool,
+    ) -> Result<()> {
         if mode & !(R_OK | W_OK | X_OK) != 0 {
             return Err(Errno::EINVAL);
         }
+        let real;
+        let ctx = if effective {
+            ctx
+        } else {
+            real = ctx.with_real_ids();
+            &real
+        };
         let node = self.lookup_path(ctx, dir, path, follow)?;
         if mode == F_OK {
             return Ok(());
@@ -79,21 +111,18 @@ impl<
 
     // ---- truncate ----
 
-    /// Truncates regular file `node` to `len` (checked), stamping it if the
-    /// size changed. Setuid/setgid go even when the size stays, as in Linux.
+    /// Truncates regular file `node` to `len` (checked) and stamps mtime and
+    /// ctime even when the size stays, as truncate(2) on tmpfs does (the VFS
+    /// always asks for ATTR_MTIME|ATTR_CTIME). Setuid/setgid go too.
     fn truncate_node(&mut self, ctx: &Ctx, node: u32, len: i64) -> Result<()> {
         let len = u64::try_from(len).map_err(|_| Errno::EINVAL)?;
         if len > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
-        if self.nodes.at(node).size != len {
-            self.set_len(node, len);
-            self.nodes.at_mut(node).touch_modified(ctx.now);
-        }
+        self.set_len(node, len);
         let n = self.nodes.at_mut(node);
-        if drop_setid_on_change(ctx, n) {
-            n.ctime = ctx.now;
-        }
+        n.touch_modified(ctx.now);
+        drop_setid_on_change(ctx, n);
         Ok(())
     }
 
@@ -132,7 +161,7 @@ impl<
         Self::may_chmod(ctx, n)?;
         let mut perm = mode & S_IALLUGO;
         // Linux drops setgid when a non-root caller is not in the file's group.
-        if ctx.uid != 0 && ctx.gid != n.gid {
+        if ctx.uid != 0 && !ctx.in_group(n.gid) {
             perm &= !S_ISGID;
         }
         let n = self.nodes.at_mut(node);
@@ -168,7 +197,8 @@ impl<
         let n = self.nodes.at(node);
         if ctx.uid != 0 {
             let uid_ok = uid == u32::MAX || (uid == n.uid && ctx.uid == n.uid);
-            let gid_ok = gid == u32::MAX || (ctx.uid == n.uid && (gid == n.gid || gid == ctx.gid));
+            let gid_ok =
+                gid == u32::MAX || (ctx.uid == n.uid && (gid == n.gid || ctx.in_group(gid)));
             if !uid_ok || !gid_ok {
                 return Err(Errno::EPERM);
             }
@@ -239,11 +269,12 @@ impl<
 
     fn utimens_node(&mut self, ctx: &Ctx, node: u32, times: [Timespec; 2]) -> Result<()> {
         let n = self.nodes.at(node);
-        let explicit = times
-            .iter()
-            .any(|t| t.nsec != UTIME_NOW && t.nsec != UTIME_OMIT);
+        // Linux: only "touch" (NULL times or both UTIME_NOW) is open to a
+        // non-owner with write permission; anything else (explicit times,
+        // or UTIME_NOW with UTIME_OMIT) sets ATTR_TIMES_SET and needs the owner.
+        let touch = times.iter().all(|t| t.nsec == UTIME_NOW);
         if !is_owner(ctx, n) {
-            if explicit {
+            if !touch {
                 return Err(Errno::EPERM);
             }
             may(ctx, n, MAY_WRITE)?;

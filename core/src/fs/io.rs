@@ -1,4 +1,5 @@
-//! File I/O through open descriptions: read, write, pread, pwrite, lseek.
+//! File I/O through open descriptions: read, write, pread, pwrite (and
+//! pwritev2's append override), fallocate, lseek.
 
 use super::perm::drop_setid_on_change;
 use super::Fs;
@@ -86,15 +87,7 @@ impl<
     }
 
     pub fn write(&mut self, ctx: &Ctx, ofd: OfdId, buf: &[u8]) -> Result<usize> {
-        let (node, flags) = self.writable_node(ofd)?;
-        let off = if flags & O_APPEND != 0 {
-            self.nodes.at(node).size
-        } else {
-            self.ofd(ofd)?.pos
-        };
-        let n = self.write_at(ctx, node, off, buf)?;
-        self.ofd_mut(ofd)?.pos = off + n as u64;
-        Ok(n)
+        self.pwrite_mode(ctx, ofd, buf, None, None)
     }
 
     pub fn pread(&mut self, ctx: &Ctx, ofd: OfdId, buf: &mut [u8], off: u64) -> Result<usize> {
@@ -107,16 +100,121 @@ impl<
 
     /// pwrite(2), including Linux's quirk that O_APPEND makes it append.
     pub fn pwrite(&mut self, ctx: &Ctx, ofd: OfdId, buf: &[u8], off: u64) -> Result<usize> {
+        self.pwrite_mode(ctx, ofd, buf, Some(off), None)
+    }
+
+    /// Every write in one (pwritev2's shape). `off`: `None` writes at the
+    /// file position and advances it (write, pwritev2 with offset -1);
+    /// `Some` writes there and leaves the position alone (EINVAL past
+    /// i64::MAX). `append`: `None` follows the description's O_APPEND,
+    /// `Some(true)` appends anyway (RWF_APPEND), `Some(false)` writes at the
+    /// offset even on an O_APPEND description (RWF_NOAPPEND). An appending
+    /// write goes to the end of the file; with `off` None the position then
+    /// follows it, as Linux's IOCB_APPEND.
+    pub fn pwrite_mode(
+        &mut self,
+        ctx: &Ctx,
+        ofd: OfdId,
+        buf: &[u8],
+        off: Option<u64>,
+        append: Option<bool>,
+    ) -> Result<usize> {
         let (node, flags) = self.writable_node(ofd)?;
-        if off > i64::MAX as u64 {
+        if off.is_some_and(|off| off > i64::MAX as u64) {
             return Err(Errno::EINVAL);
         }
-        let off = if flags & O_APPEND != 0 {
+        let at = if append.unwrap_or(flags & O_APPEND != 0) {
             self.nodes.at(node).size
         } else {
-            off
+            match off {
+                Some(off) => off,
+                None => self.ofd(ofd)?.pos,
+            }
         };
-        self.write_at(ctx, node, off, buf)
+        let n = self.write_at(ctx, node, at, buf)?;
+        if off.is_none() {
+            self.ofd_mut(ofd)?.pos = at + n as u64;
+        }
+        Ok(n)
+    }
+
+    /// fallocate(2) as tmpfs has it. Mode 0 gives the holes in
+    /// `[off, off + len)` zeroed chunks and grows the size to cover the
+    /// range; FALLOC_FL_KEEP_SIZE allocates without growing; PUNCH_HOLE
+    /// with KEEP_SIZE frees the chunks wholly in the range and zeroes the
+    /// rest of it. Every other mode is EOPNOTSUPP, after the checks the VFS
+    /// makes first. ENOSPC, with nothing changed, when the chunk pool cannot
+    /// cover the range; EFBIG past MAX_FILE_SIZE.
+    ///
+    /// Unlike tmpfs, KEEP_SIZE reserves nothing past the end of the file: no
+    /// chunk ever lies past a file's size here, so `st_blocks` is lower and
+    /// a later write past the end may still meet ENOSPC.
+    pub fn fallocate(
+        &mut self,
+        ctx: &Ctx,
+        ofd: OfdId,
+        mode: u32,
+        off: i64,
+        len: i64,
+    ) -> Result<()> {
+        if off < 0 || len <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        let keep = mode & FALLOC_FL_KEEP_SIZE != 0;
+        if !vfs_accepts_falloc_mode(mode) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let o = self.io_ofd(ofd)?;
+        if !o.writable() {
+            return Err(Errno::EBADF);
+        }
+        let node = o.node;
+        let n = self.nodes.at(node);
+        if n.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        if !n.is_reg() {
+            return Err(Errno::ENODEV);
+        }
+        let (off, len) = (off as u64, len as u64);
+        let end = off
+            .checked_add(len)
+            .filter(|&end| end <= MAX_FILE_SIZE)
+            .ok_or(Errno::EFBIG)?;
+        let size = n.size;
+        match mode {
+            0 | FALLOC_FL_KEEP_SIZE => {
+                // Chunks never lie past the size (see above).
+                let covered = if keep { end.min(size) } else { end };
+                let needed = if covered > off {
+                    self.data.chunks_needed(node, off, covered - off)
+                } else {
+                    0
+                };
+                if !self.data.can_allocate(needed) {
+                    return Err(Errno::ENOSPC);
+                }
+                let added = if covered > off {
+                    self.data.allocate_range(node, off, covered)
+                } else {
+                    0
+                };
+                let n = self.nodes.at_mut(node);
+                n.chunks = n.chunks.saturating_add(added);
+                n.size = size.max(covered);
+            }
+            m if m == FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE => {
+                let freed = self.data.punch(node, off, end.min(size));
+                let n = self.nodes.at_mut(node);
+                n.chunks = n.chunks.saturating_sub(freed);
+            }
+            _ => return Err(Errno::EOPNOTSUPP),
+        }
+        // tmpfs ends with file_modified(): new times, setid bits dropped.
+        let n = self.nodes.at_mut(node);
+        n.touch_modified(ctx.now);
+        drop_setid_on_change(ctx, n);
+        Ok(())
     }
 
     /// lseek(2) with SEEK_SET/CUR/END/DATA/HOLE; on a directory it moves the readdir cookie.
@@ -160,6 +258,27 @@ impl<
             o.cursor = super::pool::Link::NONE;
         }
         Ok(new)
+    }
+}
+
+/// Whether Linux's vfs_fallocate lets `mode` through to the filesystem
+/// (the rest is its EOPNOTSUPP before it even checks the descriptor).
+fn vfs_accepts_falloc_mode(mode: u32) -> bool {
+    const MODE_MASK: u32 = FALLOC_FL_PUNCH_HOLE
+        | FALLOC_FL_COLLAPSE_RANGE
+        | FALLOC_FL_ZERO_RANGE
+        | FALLOC_FL_INSERT_RANGE
+        | FALLOC_FL_UNSHARE_RANGE
+        | FALLOC_FL_WRITE_ZEROES;
+    if mode & !(MODE_MASK | FALLOC_FL_KEEP_SIZE) != 0 {
+        return false;
+    }
+    let keep = mode & FALLOC_FL_KEEP_SIZE != 0;
+    match mode & MODE_MASK {
+        0 | FALLOC_FL_ZERO_RANGE | FALLOC_FL_UNSHARE_RANGE => true,
+        FALLOC_FL_PUNCH_HOLE => keep,
+        FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_WRITE_ZEROES => !keep,
+        _ => false,
     }
 }
 

@@ -11,8 +11,31 @@ use crate::config::{MAX_FILE_SIZE, PATH_MAX};
 use crate::flags::*;
 use crate::{Ctx, Errno, OfdId, Result};
 
-/// Status flags an open description keeps (F_GETFL shows them).
-const KEPT_FLAGS: u32 = !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+/// Linux's VALID_OPEN_FLAGS (include/linux/fcntl.h): open(2) drops every
+/// other bit before it looks at the flags.
+const VALID_OPEN_FLAGS: u32 = O_ACCMODE
+    | O_CREAT
+    | O_EXCL
+    | O_NOCTTY
+    | O_TRUNC
+    | O_APPEND
+    | O_NONBLOCK
+    | O_SYNC
+    | O_DSYNC
+    | O_ASYNC
+    | O_DIRECT
+    | O_LARGEFILE
+    | O_DIRECTORY
+    | O_NOFOLLOW
+    | O_NOATIME
+    | O_CLOEXEC
+    | O_PATH
+    | O_TMPFILE;
+/// Status flags an open description keeps (F_GETFL shows them): the valid
+/// ones but those that only act at open time, as Linux's do_dentry_open.
+/// They include O_DIRECTORY and O_TMPFILE's bits; the core never reads
+/// O_DIRECTORY back from a description (the node's type decides).
+const KEPT_FLAGS: u32 = VALID_OPEN_FLAGS & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
 /// The flags O_PATH honours.
 const PATH_FLAGS: u32 = O_PATH | O_DIRECTORY | O_NOFOLLOW;
 
@@ -62,7 +85,7 @@ impl<
         if mode & S_IFMT != S_IFDIR
             && mode & (S_ISGID | 0o010) == S_ISGID | 0o010
             && ctx.uid != 0
-            && gid != ctx.gid
+            && !ctx.in_group(gid)
         {
             mode &= !S_ISGID;
         }
@@ -98,7 +121,7 @@ impl<
         let flags = if flags & O_PATH != 0 {
             flags & PATH_FLAGS
         } else {
-            flags
+            flags & VALID_OPEN_FLAGS
         };
         let creat = flags & O_CREAT != 0;
         let tmpfile = flags & O_TMPFILE == O_TMPFILE;
@@ -192,9 +215,12 @@ impl<
         // Unlike a named file, an unnamed one may be made in a removed
         // directory: Linux (tmpfs) allows it.
         may(ctx, self.nodes.at(parent), MAY_WRITE | MAY_EXEC)?;
-        let node = self.new_node(ctx, parent, S_IFREG | (mode & 0o7777));
+        let mut node = self.new_node(ctx, parent, S_IFREG | (mode & 0o7777));
+        // O_EXCL means "never to be linked" (Linux leaves I_LINKABLE unset).
+        node.linkable = flags & O_EXCL == 0;
         let n = self.nodes.alloc(node).ok_or(Errno::ENOSPC)?;
-        let kept = ((flags & !O_TMPFILE) & KEPT_FLAGS) | O_LARGEFILE;
+        // F_GETFL shows O_TMPFILE's bits (O_DIRECTORY included), as Linux.
+        let kept = (flags & KEPT_FLAGS) | O_LARGEFILE;
         self.new_ofd(n, kept)
     }
 
@@ -288,20 +314,52 @@ impl<
         follow: bool,
     ) -> Result<()> {
         let node = self.lookup_path(ctx, old_dir, old_path, follow)?;
+        self.link_node(ctx, node, new_dir, new_path)
+    }
+
+    /// linkat(fd, "", new_dir, new_path, AT_EMPTY_PATH): names the node `ofd`
+    /// is open on (any description, O_PATH ones included). This is how an
+    /// O_TMPFILE file gets its first name (nlink 0 -> 1, contents kept);
+    /// ENOENT for one opened with O_EXCL or already linked once, and for a
+    /// removed ordinary file; EPERM for a directory; EEXIST if the name is
+    /// taken. Linux also requires CAP_DAC_READ_SEARCH (or, since 6.10, the
+    /// opener's credentials): that is the caller's check to make.
+    pub fn link_ofd(
+        &mut self,
+        ctx: &Ctx,
+        ofd: OfdId,
+        new_dir: Option<OfdId>,
+        new_path: &[u8],
+    ) -> Result<()> {
+        let node = self.ofd(ofd)?.node;
+        self.link_node(ctx, node, new_dir, new_path)
+    }
+
+    /// Adds a name for `node` at `new_path`, in Linux's vfs_link order.
+    fn link_node(
+        &mut self,
+        ctx: &Ctx,
+        node: u32,
+        new_dir: Option<OfdId>,
+        new_path: &[u8],
+    ) -> Result<()> {
         let r = self.resolve(ctx, new_dir, new_path, false, false)?;
         let parent = self.create_target(ctx, &r, false)?;
         let n = self.nodes.at(node);
         if n.is_dir() {
             return Err(Errno::EPERM);
         }
-        if n.links == 0 {
+        if n.links == 0 && !n.linkable {
             return Err(Errno::ENOENT);
         }
         if n.links == u32::MAX {
             return Err(Errno::EMLINK);
         }
+        // add_entry checks the entry pool before it changes anything.
         self.add_entry(parent, &r.name, node)?;
-        self.nodes.at_mut(node).ctime = ctx.now;
+        let n = self.nodes.at_mut(node);
+        n.linkable = false;
+        n.ctime = ctx.now;
         self.nodes.at_mut(parent).touch_modified(ctx.now);
         Ok(())
     }
@@ -358,13 +416,33 @@ impl<
             return Err(Errno::EINVAL);
         }
         let node = self.lookup_path(ctx, dir, path, false)?;
-        let n = self.nodes.at(node);
-        if !n.is_symlink() {
+        if !self.nodes.at(node).is_symlink() {
             return Err(Errno::EINVAL);
         }
-        let len = buf.len().min(n.size as usize);
-        self.data.read(node, 0, &mut buf[..len]);
-        Ok(len)
+        Ok(self.read_target(node, buf))
+    }
+
+    /// readlinkat(fd, "", buf): the target of the symlink `ofd` is open on
+    /// (an O_PATH|O_NOFOLLOW description). EINVAL for an empty `buf`; ENOENT
+    /// when the node is not a symlink, as Linux says for an empty path.
+    pub fn readlink_ofd(&self, ofd: OfdId, buf: &mut [u8]) -> Result<usize> {
+        if buf.is_empty() {
+            return Err(Errno::EINVAL);
+        }
+        let node = self.ofd(ofd)?.node;
+        if !self.nodes.at(node).is_symlink() {
+            return Err(Errno::ENOENT);
+        }
+        Ok(self.read_target(node, buf))
+    }
+
+    /// Copies as much of symlink `node`'s target as fits in `buf`.
+    fn read_target(&self, node: u32, buf: &mut [u8]) -> usize {
+        let len = buf.len().min(self.nodes.at(node).size as usize);
+        if let Some(dst) = buf.get_mut(..len) {
+            self.data.read(node, 0, dst);
+        }
+        len
     }
 
     /// Whether `ancestor` is `node` or one of its parents.

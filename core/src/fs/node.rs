@@ -40,6 +40,10 @@ pub(crate) struct Node {
     pub last: Link,
     /// Directories: sequence number the next inserted entry gets.
     pub next_seq: u64,
+    /// An O_TMPFILE file opened without O_EXCL and never linked yet: the one
+    /// kind of node with no links that linkat(AT_EMPTY_PATH) may name
+    /// (Linux's I_LINKABLE).
+    pub linkable: bool,
     freed: bool,
 }
 
@@ -110,6 +114,7 @@ impl Slot for Node {
         first: Link::NONE,
         last: Link::NONE,
         next_seq: 0,
+        linkable: false,
         freed: false,
     };
 

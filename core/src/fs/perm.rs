@@ -1,5 +1,6 @@
-//! Permission checks: mode bits against the caller's uid and gid, the way
-//! Linux does them without capabilities beyond "uid 0 is root".
+//! Permission checks: mode bits against the caller's uid, gid and
+//! supplementary groups, the way Linux does them without capabilities
+//! beyond "uid 0 is root".
 
 use super::node::Node;
 use crate::flags::{S_ISGID, S_ISUID, S_ISVTX, X_OK};
@@ -21,7 +22,7 @@ pub(crate) fn may(ctx: &Ctx, node: &Node, want: u32) -> Result<()> {
     }
     let class = if ctx.uid == node.uid {
         perm >> 6
-    } else if ctx.gid == node.gid {
+    } else if ctx.in_group(node.gid) {
         perm >> 3
     } else {
         perm
@@ -59,7 +60,7 @@ pub(crate) fn drop_setid_on_change(ctx: &Ctx, node: &mut Node) -> bool {
     }
     let old = node.perm();
     let mut perm = old & !S_ISUID;
-    if perm & 0o010 != 0 || ctx.gid != node.gid {
+    if perm & 0o010 != 0 || !ctx.in_group(node.gid) {
         perm &= !S_ISGID;
     }
     node.set_perm(perm);

@@ -36,6 +36,7 @@ pub fn root() -> Ctx {
         now: ts(100),
         uid: 0,
         gid: 0,
+        ..Ctx::default()
     }
 }
 
@@ -44,6 +45,7 @@ pub fn at(sec: i64) -> Ctx {
         now: ts(sec),
         uid: 0,
         gid: 0,
+        ..Ctx::default()
     }
 }
 
@@ -52,6 +54,7 @@ pub fn user(uid: u32, gid: u32) -> Ctx {
         now: ts(200),
         uid,
         gid,
+        ..Ctx::default()
     }
 }
 

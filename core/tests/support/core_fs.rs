@@ -40,6 +40,7 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
             },
             uid,
             gid,
+            ..Ctx::default()
         };
         if uid != 0 {
             let root = Ctx {

@@ -123,6 +123,7 @@ fn staging_ctx(host: &mut LindHost) -> Ctx {
         now: host.now(),
         uid,
         gid,
+        ..Ctx::default()
     }
 }
 

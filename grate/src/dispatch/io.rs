@@ -8,7 +8,7 @@
 use super::{int, Grate, Res, BOUNCE_LEN, IOV_MAX};
 use crate::host::{Abi, CageId, Host};
 use crate::wire::args::{decode_iovec, ssize_max, IOVEC_LEN};
-use crate::wire::dirent::{encode, DirentLayout};
+use crate::wire::dirent::{encode, whole_records, DirentLayout};
 use imfs_core::flags::{O_ACCMODE, O_PATH, O_RDONLY, O_WRONLY, SEEK_CUR, SEEK_SET};
 use imfs_core::{Ctx, Errno, OfdId};
 
@@ -85,6 +85,30 @@ fn range_ok(abi: Abi, addr: u64, len: u64) -> bool {
         Abi::Kernel => addr.checked_add(len).is_some_and(|end| end <= TASK_SIZE),
         // A wasm32 cage's pointers and sizes are 32-bit; the host checks the rest.
         Abi::Lind => true,
+    }
+}
+
+/// A pread-style offset: EINVAL when negative (checked before the fd).
+fn explicit_pos(pos: Option<i64>) -> Result<Option<u64>, Errno> {
+    match pos {
+        Some(p) if p < 0 => Err(Errno::EINVAL),
+        p => Ok(p.map(|p| p as u64)),
+    }
+}
+
+/// rw_verify_area: an explicit offset whose range `count` would pass the
+/// largest loff_t is EINVAL. (A file's own offset stays below
+/// MAX_FILE_SIZE, 2^52 at most, so it cannot overflow with a user range.)
+fn verify_area(pos: Option<u64>, count: u64) -> Result<Pos, Errno> {
+    match pos {
+        None => Ok(Pos::Cur),
+        Some(p)
+            if p.checked_add(count)
+                .is_some_and(|end| end <= i64::MAX as u64) =>
+        {
+            Ok(Pos::At(p))
+        }
+        Some(_) => Err(Errno::EINVAL),
     }
 }
 
@@ -212,6 +236,8 @@ impl Grate {
         self.rw(h, cage, fd, addr, count, pos, Dir::Write)
     }
 
+    /// As vfs_read/vfs_write: the whole `count` must lie in user space and
+    /// fit the offset range, then at most MAX_RW_COUNT bytes move.
     #[allow(clippy::too_many_arguments)]
     fn rw(
         &mut self,
@@ -223,10 +249,9 @@ impl Grate {
         pos: Option<i64>,
         dir: Dir,
     ) -> Res {
+        // Linux checks a negative offset before it even looks up the fd.
+        let pos = explicit_pos(pos)?;
         let ofd = self.ofd(h, cage, fd)?;
-        if pos.is_some_and(|p| p < 0) {
-            return Err(Errno::EINVAL.into());
-        }
         self.check_access(ofd, dir)?;
         let count = match h.abi() {
             Abi::Kernel => count,
@@ -236,8 +261,8 @@ impl Grate {
         if !range_ok(h.abi(), addr, count) {
             return Err(Errno::EFAULT.into());
         }
+        let mut p = verify_area(pos, count)?;
         let ctx = self.ctx(h, cage);
-        let mut p = pos.map_or(Pos::Cur, |p| Pos::At(p as u64));
         let (n, _) = self.transfer(
             h,
             cage,
@@ -281,6 +306,10 @@ impl Grate {
         self.rwv(h, cage, fd, iov, cnt, pos, flags, Dir::Write)
     }
 
+    /// As vfs_readv/vfs_writev after import_iovec: every length is checked
+    /// before any range; one segment is first cut to MAX_RW_COUNT
+    /// (import_ubuf), several are range-checked whole and their total is cut
+    /// to MAX_RW_COUNT, later segments getting nothing.
     #[allow(clippy::too_many_arguments)]
     fn rwv(
         &mut self,
@@ -293,13 +322,8 @@ impl Grate {
         flags: u64,
         dir: Dir,
     ) -> Res {
+        let pos = explicit_pos(pos)?;
         let ofd = self.ofd(h, cage, fd)?;
-        if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC) != 0 {
-            return Err(Errno::EOPNOTSUPP.into());
-        }
-        if pos.is_some_and(|p| p < 0) {
-            return Err(Errno::EINVAL.into());
-        }
         self.check_access(ofd, dir)?;
         let cnt = int(cnt);
         if cnt < 0 || cnt as usize > IOV_MAX {
@@ -310,34 +334,49 @@ impl Grate {
         // The whole array first: EFAULT, EINVAL before any data moves.
         let bytes = cnt * IOVEC_LEN;
         h.read_mem(cage, iov, &mut self.iov[..bytes])?;
+        let seg = |iov: &[u8], i: usize| decode_iovec(abi, &iov[i * IOVEC_LEN..]);
+        // A length negative as ssize_t is EINVAL, whatever the ranges.
         let mut total = 0u64;
         for i in 0..cnt {
-            let (base, len) = decode_iovec(abi, &self.iov[i * IOVEC_LEN..]);
-            total = total
-                .checked_add(len)
-                .filter(|&t| t <= ssize_max(abi))
-                .ok_or(Errno::EINVAL)?;
+            let (_, len) = seg(&self.iov, i);
+            total = total.saturating_add(len);
+            let checked = match abi {
+                Abi::Kernel => len,
+                // A wasm32 cage's ssize_t also bounds the total.
+                Abi::Lind => total,
+            };
+            if checked > ssize_max(abi) {
+                return Err(Errno::EINVAL.into());
+            }
+        }
+        for i in 0..cnt {
+            let (base, len) = seg(&self.iov, i);
+            let len = if cnt == 1 { len.min(MAX_RW_COUNT) } else { len };
             if !range_ok(abi, base, len) {
                 return Err(Errno::EFAULT.into());
             }
         }
-        let ctx = self.ctx(h, cage);
-        let mut p = pos.map_or(Pos::Cur, |p| Pos::At(p as u64));
-        let mut moved = 0u64;
-        if cnt == 0 {
-            // Nothing to move, but the call is still checked by the core.
-            self.transfer(h, cage, &ctx, ofd, dir, 0, 0, &mut p)?;
+        let total = total.min(MAX_RW_COUNT);
+        if total == 0 {
+            // Nothing to move: Linux returns before the file is asked.
+            return Ok(0);
         }
+        let mut p = verify_area(pos, total)?;
+        if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC) != 0 {
+            return Err(Errno::EOPNOTSUPP.into());
+        }
+        let ctx = self.ctx(h, cage);
+        let mut moved = 0u64;
         for i in 0..cnt {
-            let (base, len) = decode_iovec(abi, &self.iov[i * IOVEC_LEN..]);
-            let len = len.min(MAX_RW_COUNT - moved);
+            let (base, len) = seg(&self.iov, i);
+            let len = len.min(total - moved);
             if len == 0 {
                 continue;
             }
             match self.transfer(h, cage, &ctx, ofd, dir, base, len, &mut p) {
                 Ok((n, stop)) => {
                     moved += n;
-                    if stop || moved >= MAX_RW_COUNT {
+                    if stop || moved >= total {
                         break;
                     }
                 }
@@ -349,6 +388,12 @@ impl Grate {
     }
 
     /// getdents (legacy layout on the kernel ABI) and getdents64.
+    ///
+    /// As fs/readdir.c: `count` is an int (2^31 and more: nothing fits,
+    /// EINVAL); records are written one after another with no range check up
+    /// front, so a fault returns the whole records before it (EFAULT only
+    /// when the first one faults) and the next call resumes after them.
+    /// Records are encoded a bounce buffer at a time until `count` is used up.
     pub(super) fn getdents(
         &mut self,
         h: &mut dyn Host,
@@ -363,41 +408,66 @@ impl Grate {
             return Err(Errno::EBADF.into());
         }
         let abi = h.abi();
-        let count = count & u32::MAX as u64; // unsigned int count
-        if !range_ok(abi, addr, count) {
-            return Err(Errno::EFAULT.into());
-        }
+        let room = usize::try_from(int(count)).unwrap_or(0);
         // Lind's glibc calls getdents but parses linux_dirent64 records.
         let layout = if is64 || abi == Abi::Lind {
             DirentLayout::Dirent64
         } else {
             DirentLayout::Legacy
         };
-        let cap = (count as usize).min(BOUNCE_LEN);
-        let start = self.fs.lseek(ofd, 0, SEEK_CUR).ok();
-        let (fs, buf) = (&mut self.fs, &mut self.bounce[..cap]);
-        let mut used = 0;
-        let mut refused = false;
-        fs.readdir(ofd, &mut |e| match encode(layout, e, &mut buf[used..]) {
-            Some(n) => {
-                used += n;
-                true
+        let mut delivered = 0usize;
+        loop {
+            // Where this load starts: a fault in it rewinds here at most.
+            let batch_start = self.fs.lseek(ofd, 0, SEEK_CUR).ok();
+            let cap = (room - delivered).min(BOUNCE_LEN);
+            let (fs, buf) = (&mut self.fs, &mut self.bounce[..cap]);
+            let mut used = 0;
+            let mut refused = false;
+            let listed = fs.readdir(ofd, &mut |e| match encode(layout, e, &mut buf[used..]) {
+                Some(n) => {
+                    used += n;
+                    true
+                }
+                None => {
+                    refused = true;
+                    false
+                }
+            });
+            match listed {
+                Ok(()) => {}
+                Err(e) if delivered == 0 => return Err(e.into()),
+                Err(_) => break,
             }
-            None => {
-                refused = true;
-                false
+            if used == 0 {
+                if refused && delivered == 0 {
+                    // Not even one record fits.
+                    return Err(Errno::EINVAL.into());
+                }
+                break;
             }
-        })?;
-        if used == 0 && refused {
-            // Not even one record fits.
-            return Err(Errno::EINVAL.into());
+            let copied = match addr.checked_add(delivered as u64) {
+                Some(at) => copy_out(h, cage, at, &self.bounce[..used]),
+                None => 0,
+            };
+            if copied < used {
+                let (whole, last_next) = whole_records(&self.bounce[..used], copied);
+                delivered += whole;
+                // Resume after the last record the cage received.
+                if let Some(resume) = last_next.or(batch_start) {
+                    let _ = self.fs.lseek(ofd, resume as i64, SEEK_SET);
+                }
+                if delivered == 0 {
+                    return Err(Errno::EFAULT.into());
+                }
+                break;
+            }
+            delivered += used;
+            // Stop at the end of the directory, or when the record that did
+            // not fit would not fit the cage's buffer either.
+            if !refused || cap < BOUNCE_LEN {
+                break;
+            }
         }
-        if used > 0 && h.write_mem(cage, addr, &self.bounce[..used]).is_err() {
-            if let Some(cookie) = start {
-                let _ = self.fs.lseek(ofd, cookie as i64, SEEK_SET);
-            }
-            return Err(Errno::EFAULT.into());
-        }
-        Ok(used as i64)
+        Ok(delivered as i64)
     }
 }

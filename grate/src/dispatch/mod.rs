@@ -404,6 +404,8 @@ impl Grate {
             now: h.now(),
             uid,
             gid,
+            // No supplementary groups or separate real ids from the hosts yet.
+            ..Ctx::default()
         }
     }
 

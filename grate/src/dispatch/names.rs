@@ -10,7 +10,10 @@ use crate::wire::args::{
 };
 use crate::wire::stat::{encode_stat, encode_statfs, encode_statx, MAX_LEN};
 use imfs_core::flags::*;
-use imfs_core::{Ctx, Errno, Stat, Timespec};
+use imfs_core::{config, Ctx, Errno, Stat, Timespec};
+
+// getcwd builds its answer in the bounce buffer.
+const _: () = assert!(config::PATH_MAX <= super::BOUNCE_LEN);
 
 /// statx flags beyond the *at ones: AT_STATX_SYNC_TYPE.
 const AT_STATX_SYNC_TYPE: u32 = 0x6000;
@@ -165,9 +168,14 @@ impl Grate {
         let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
         let ctx = self.ctx(h, cage);
         match self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)? {
-            Place::Imfs(t) => self
-                .fs
-                .access(&ctx, t.dir, self.paths.get(&t.path), mode, follow)?,
+            Place::Imfs(t) => self.fs.access_as(
+                &ctx,
+                t.dir,
+                self.paths.get(&t.path),
+                mode,
+                follow,
+                flags & AT_EACCESS != 0,
+            )?,
             Place::Fd(ofd) => {
                 let st = self.fs.fstat(ofd)?;
                 if !permitted(&st, &ctx, mode) {
@@ -505,6 +513,8 @@ impl Grate {
         self.set_times(h, cage, AT_FDCWD, addr, times, 0)
     }
 
+    /// As Linux: the path and its NUL must fit PATH_MAX (ENAMETOOLONG, before
+    /// the size is looked at), then ERANGE when `size` is too small.
     pub(super) fn getcwd(&mut self, h: &mut dyn Host, cage: CageId, buf: u64, size: u64) -> Res {
         let Cwd::Imfs(dir) = self.cage_state(h, cage).cwd else {
             return Err(Stop::Continue);
@@ -514,12 +524,21 @@ impl Grate {
             Some(p) if p.len() > 1 => p.strip_suffix(b"/").unwrap_or(p),
             _ => b"",
         };
-        self.bounce[..prefix.len()].copy_from_slice(prefix);
+        // The path is built in the first PATH_MAX bytes of the bounce buffer,
+        // so no directory depth can reach past them.
+        let room = &mut self.bounce[..config::PATH_MAX];
+        if prefix.len() >= room.len() {
+            return Err(Errno::ENAMETOOLONG.into());
+        }
+        room[..prefix.len()].copy_from_slice(prefix);
         let mut n = prefix.len();
         let path_len = match dir {
-            Some(ofd) => self.fs.path_of(ofd, &mut self.bounce[n..])?,
+            Some(ofd) => match self.fs.path_of(ofd, &mut room[n..]) {
+                Err(Errno::ERANGE) => return Err(Errno::ENAMETOOLONG.into()),
+                r => r?,
+            },
             None => {
-                self.bounce[n] = b'/';
+                room[n] = b'/';
                 1
             }
         };
@@ -528,14 +547,14 @@ impl Grate {
             n += path_len;
         }
         let need = n + 1;
-        if (size as usize) < need {
-            return Err(Errno::ERANGE.into());
-        }
-        if need > self.bounce.len() {
+        if need > room.len() {
             return Err(Errno::ENAMETOOLONG.into());
         }
-        self.bounce[n] = 0;
-        h.write_mem(cage, buf, &self.bounce[..need])?;
+        if size < need as u64 {
+            return Err(Errno::ERANGE.into());
+        }
+        room[n] = 0;
+        h.write_mem(cage, buf, &room[..need])?;
         Ok(need as i64)
     }
 

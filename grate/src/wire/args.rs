@@ -27,7 +27,7 @@ pub fn decode_iovec(abi: Abi, b: &[u8]) -> (u64, u64) {
 }
 
 /// Largest byte count one read/write call may return (`ssize_t`'s range):
-/// a total of iovec lengths past it is EINVAL.
+/// an iovec length past it is EINVAL (on Lind, the lengths' total too).
 pub const fn ssize_max(abi: Abi) -> u64 {
     match abi {
         Abi::Kernel => i64::MAX as u64,

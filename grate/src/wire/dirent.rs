@@ -4,7 +4,7 @@
 //! Lind's glibc issues getdents (78) but parses `linux_dirent64` records, so
 //! on Lind both syscalls produce the 64-bit layout.
 
-use super::{put_u16, put_u64};
+use super::{get_u64, put_u16, put_u64};
 use imfs_core::DirEntry;
 
 /// Which record layout to produce.
@@ -46,4 +46,21 @@ pub fn encode(layout: DirentLayout, e: &DirEntry, buf: &mut [u8]) -> Option<usiz
         }
     }
     Some(len)
+}
+
+/// Of records laid end to end in `buf`, those lying wholly within its first
+/// `limit` bytes: their length, and the d_off (resume cookie) of the last.
+/// Both layouts keep d_off at offset 8 and d_reclen at 16.
+pub fn whole_records(buf: &[u8], limit: usize) -> (usize, Option<u64>) {
+    let mut at = 0;
+    let mut last = None;
+    while let Some(reclen) = buf.get(at + 16..at + 18) {
+        let end = at + u16::from_le_bytes([reclen[0], reclen[1]]) as usize;
+        if end > limit.min(buf.len()) || end == at {
+            break;
+        }
+        last = Some(get_u64(buf, at + 8));
+        at = end;
+    }
+    (at, last)
 }
