@@ -5,6 +5,7 @@
 //! - [`dispatch`]: [`Grate`], one entry point for every syscall.
 //! - [`fdtable`]: [`fdtable::LocalFdTable`], fixed-capacity per-cage fd tables.
 //! - [`cages`]: per-cage cwd and umask.
+//! - [`locks`]: fcntl record locks in a fixed table.
 //! - [`wire`]: the struct layouts cages exchange, per ABI.
 //! - [`staging`]: PRELOADS before the program runs, DUMPS after.
 //! - [`cli`]: the command line.
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod dispatch;
 pub mod fdtable;
 pub mod host;
+pub mod locks;
 pub mod staging;
 pub mod wire;
 

@@ -104,9 +104,10 @@ fn fcntl_commands() {
         t.sys(nr::FCNTL, &[fd, libc::F_GETFL as u64]) & 3,
         libc::O_WRONLY as i64
     );
+    // Record locks read their struct flock (tests/locks.rs has the rest).
     assert_eq!(
         t.sys(nr::FCNTL, &[fd, libc::F_SETLK as u64, 0]),
-        e(Errno::EINVAL)
+        e(Errno::EFAULT)
     );
     assert_eq!(t.sys(nr::FCNTL, &[fd, 9999, 0]), e(Errno::EINVAL));
     assert_eq!(
@@ -288,4 +289,67 @@ fn in_kernel_copies_refuse_imfs_fds_and_pass_host_ones() {
         t.sys(nr::OPENAT2, &[-100i64 as u64, 0, 0, 24]),
         e(Errno::ENOSYS)
     );
+}
+
+#[test]
+fn dup2_onto_itself_leaves_host_fds_to_the_host() {
+    let mut t = T::new();
+    // fd 1 is the host's: the host answers (on the native host the kernel
+    // says EBADF for an fd nobody opened).
+    assert_eq!(t.reply(CAGE, nr::DUP2, &[1, 1]), Reply::Continue);
+    let fd = t.open("/f", libc::O_CREAT | libc::O_RDWR, 0o644) as u64;
+    assert_eq!(t.sys(nr::DUP2, &[fd, fd]), fd as i64);
+    assert_eq!(t.sys(nr::DUP2, &[77, 77]), e(Errno::EBADF));
+}
+
+#[test]
+fn fionread_gives_the_bytes_left_on_regular_files_only() {
+    let mut t = T::new();
+    t.create("/f", b"hello");
+    let fd = t.open("/f", libc::O_RDONLY, 0) as u64;
+    let n = t.buf(4);
+    let fionread = libc::FIONREAD;
+    assert_eq!(t.sys(nr::LSEEK, &[fd, 1, libc::SEEK_SET as u64]), 1);
+    assert_eq!(t.sys(nr::IOCTL, &[fd, fionread, n]), 0);
+    assert_eq!(t.h.get(CAGE, n, 4), 4i32.to_le_bytes());
+    // Past the end the difference goes negative, as Linux reports it.
+    assert_eq!(t.sys(nr::LSEEK, &[fd, 100, libc::SEEK_SET as u64]), 100);
+    assert_eq!(t.sys(nr::IOCTL, &[fd, fionread, n]), 0);
+    assert_eq!(t.h.get(CAGE, n, 4), (-95i32).to_le_bytes());
+    assert_eq!(t.sys(nr::IOCTL, &[fd, fionread, 0]), e(Errno::EFAULT));
+    // Write-only descriptors too; O_PATH ones and directories not.
+    let wo = t.open("/f", libc::O_WRONLY, 0) as u64;
+    assert_eq!(t.sys(nr::IOCTL, &[wo, fionread, n]), 0);
+    assert_eq!(t.h.get(CAGE, n, 4), 5i32.to_le_bytes());
+    let path = t.open("/f", libc::O_PATH, 0) as u64;
+    assert_eq!(t.sys(nr::IOCTL, &[path, fionread, n]), e(Errno::EBADF));
+    assert_eq!(t.mkdir("/d"), 0);
+    let d = t.open("/d", libc::O_RDONLY, 0) as u64;
+    assert_eq!(t.sys(nr::IOCTL, &[d, fionread, n]), e(Errno::ENOTTY));
+}
+
+#[test]
+fn fallocate_reaches_the_core() {
+    let mut t = T::new();
+    t.create("/f", b"");
+    let fd = t.open("/f", libc::O_RDWR, 0) as u64;
+    assert_eq!(t.sys(nr::FALLOCATE, &[fd, 0, 0, 100]), 0);
+    let st = t.stat("/f").unwrap();
+    assert_eq!(st.st_size, 100);
+    assert!(st.st_blocks > 0);
+    // KEEP_SIZE keeps it; bad ranges, modes and descriptors fail as on Linux.
+    assert_eq!(t.sys(nr::FALLOCATE, &[fd, 1, 0, 200]), 0);
+    assert_eq!(t.stat("/f").unwrap().st_size, 100);
+    assert_eq!(t.sys(nr::FALLOCATE, &[fd, 0, 0, 0]), e(Errno::EINVAL));
+    assert_eq!(
+        t.sys(nr::FALLOCATE, &[fd, 0, -1i64 as u64, 1]),
+        e(Errno::EINVAL)
+    );
+    assert_eq!(t.sys(nr::FALLOCATE, &[fd, 2, 0, 1]), e(Errno::EOPNOTSUPP));
+    let ro = t.open("/f", libc::O_RDONLY, 0) as u64;
+    assert_eq!(t.sys(nr::FALLOCATE, &[ro, 0, 0, 1]), e(Errno::EBADF));
+    let path = t.open("/f", libc::O_PATH, 0) as u64;
+    assert_eq!(t.sys(nr::FALLOCATE, &[path, 0, 0, 1]), e(Errno::EBADF));
+    assert_eq!(t.sys(nr::FALLOCATE, &[77, 0, 0, 1]), e(Errno::EBADF));
+    assert_eq!(t.reply(CAGE, nr::FALLOCATE, &[1, 0, 0, 1]), Reply::Continue);
 }

@@ -513,3 +513,38 @@ fn empty_vectors_return_before_flags_and_the_file() {
     assert_eq!(t.sys(nr::READ, &[d, b, 0]), e(Errno::EISDIR));
     assert_eq!(t.sys(nr::READV, &[d, full, 1]), e(Errno::EISDIR));
 }
+
+#[test]
+fn pwritev2_append_flags_override_o_append_for_one_write() {
+    const RWF_APPEND: u64 = 0x10;
+    const RWF_NOAPPEND: u64 = 0x20;
+    let mut t = T::new();
+    t.create("/a", b"abc");
+    let app = t.open("/a", libc::O_WRONLY | libc::O_APPEND, 0) as u64;
+    let n = t.data(b"N");
+    let iov = iovecs(&mut t, Abi::Kernel, &[(n, 1)]);
+    // RWF_NOAPPEND on an O_APPEND description writes at the offset given.
+    assert_eq!(t.sys(nr::PWRITEV2, &[app, iov, 1, 0, 0, RWF_NOAPPEND]), 1);
+    assert_eq!(t.cat("/a").unwrap(), b"Nbc");
+    // RWF_APPEND on a plain description appends, even at an explicit offset,
+    // which leaves the position alone; at offset -1 the position follows.
+    let fd = t.open("/a", libc::O_RDWR, 0) as u64;
+    assert_eq!(t.sys(nr::PWRITEV2, &[fd, iov, 1, 0, 0, RWF_APPEND]), 1);
+    assert_eq!(t.cat("/a").unwrap(), b"NbcN");
+    assert_eq!(t.sys(nr::LSEEK, &[fd, 0, libc::SEEK_CUR as u64]), 0);
+    let all = -1i64 as u64;
+    assert_eq!(t.sys(nr::PWRITEV2, &[fd, iov, 1, all, 0, RWF_APPEND]), 1);
+    assert_eq!(t.sys(nr::LSEEK, &[fd, 0, libc::SEEK_CUR as u64]), 5);
+    // Without flags O_APPEND still rules; both flags at once are EINVAL;
+    // reads accept and ignore them.
+    assert_eq!(t.sys(nr::PWRITEV2, &[app, iov, 1, 0, 0, 0]), 1);
+    assert_eq!(t.cat("/a").unwrap(), b"NbcNNN");
+    assert_eq!(
+        t.sys(nr::PWRITEV2, &[fd, iov, 1, 0, 0, RWF_APPEND | RWF_NOAPPEND]),
+        e(Errno::EINVAL)
+    );
+    let b = t.buf(1);
+    let riov = iovecs(&mut t, Abi::Kernel, &[(b, 1)]);
+    assert_eq!(t.sys(nr::PREADV2, &[fd, riov, 1, 0, 0, RWF_APPEND]), 1);
+    assert_eq!(t.h.get(CAGE, b, 1), b"N");
+}

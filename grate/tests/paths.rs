@@ -289,7 +289,7 @@ fn access_family() {
         e(Errno::EINVAL)
     );
     // As an unprivileged user, mode bits rule.
-    t.h.creds = (1000, 1000);
+    t.h.creds = imfs_grate::host::Creds::ids(1000, 1000);
     assert_eq!(t.sys(nr::ACCESS, &[f, libc::W_OK as u64]), e(Errno::EACCES));
     let fd = t.open("/f", libc::O_RDONLY, 0) as u64;
     let empty = t.s("");
@@ -641,4 +641,123 @@ fn getcwd_limit_counts_the_mount_prefix() {
     assert_eq!(t.sys(nr::CHDIR, &[z]), 0);
     assert_eq!(t.sys(nr::GETCWD, &[b, 8192]), e(Errno::ENAMETOOLONG));
     assert_eq!(t.sys(nr::GETCWD, &[b, 16]), e(Errno::ENAMETOOLONG));
+}
+
+#[test]
+fn linkat_empty_path_names_an_open_file_for_root_only() {
+    let mut t = T::new();
+    let tmp = t.open("/", libc::O_TMPFILE | libc::O_RDWR, 0o600);
+    assert!(tmp >= 0, "O_TMPFILE: {tmp}");
+    assert_eq!(t.write(tmp, b"tmp"), 3);
+    let (empty, name) = (t.s(""), t.s("/named"));
+    let flags = libc::AT_EMPTY_PATH as u64;
+    let link =
+        |t: &mut T, fd: i64, new: u64| t.sys(nr::LINKAT, &[fd as u64, empty, AT_FDCWD, new, flags]);
+    // Unprivileged callers lack CAP_DAC_READ_SEARCH.
+    t.h.creds = imfs_grate::host::Creds::ids(1000, 1000);
+    assert_eq!(link(&mut t, tmp, name), e(Errno::ENOENT));
+    assert_eq!(t.stat("/named").unwrap_err(), e(Errno::ENOENT));
+    t.h.creds = imfs_grate::host::Creds::ids(0, 0);
+    assert_eq!(link(&mut t, tmp, name), 0);
+    assert_eq!(t.cat("/named").unwrap(), b"tmp");
+    assert_eq!(t.stat("/named").unwrap().st_nlink, 1);
+    // Once linked, a tmpfile is an ordinary file: it takes more names, and
+    // a taken name is EEXIST.
+    let again = t.s("/again");
+    assert_eq!(link(&mut t, tmp, again), 0);
+    assert_eq!(t.stat("/again").unwrap().st_nlink, 2);
+    t.create("/f", b"f");
+    let f = t.open("/f", libc::O_RDONLY, 0);
+    assert_eq!(link(&mut t, f, name), e(Errno::EEXIST));
+    let third = t.s("/third");
+    assert_eq!(link(&mut t, f, third), 0);
+    assert_eq!(t.stat("/f").unwrap().st_nlink, 2);
+    // A removed file (no names left, not a tmpfile) cannot come back.
+    let fname = t.s("/f");
+    assert_eq!(t.sys(nr::UNLINK, &[fname]), 0);
+    assert_eq!(t.sys(nr::UNLINK, &[third]), 0);
+    assert_eq!(link(&mut t, f, fname), e(Errno::ENOENT));
+    // Directories cannot be linked; without AT_EMPTY_PATH "" is ENOENT.
+    assert_eq!(t.mkdir("/d"), 0);
+    let d = t.open("/d", libc::O_RDONLY, 0);
+    let dn = t.s("/dn");
+    assert_eq!(link(&mut t, d, dn), e(Errno::EPERM));
+    assert_eq!(
+        t.sys(nr::LINKAT, &[f as u64, empty, AT_FDCWD, dn, 0]),
+        e(Errno::ENOENT)
+    );
+}
+
+#[test]
+fn readlinkat_empty_path_reads_the_symlink_the_fd_is_open_on() {
+    let mut t = T::new();
+    let (target, s) = (t.s("f"), t.s("/s"));
+    assert_eq!(t.sys(nr::SYMLINK, &[target, s]), 0);
+    let fd = t.open("/s", libc::O_PATH | libc::O_NOFOLLOW, 0) as u64;
+    let (empty, b) = (t.s(""), t.buf(8));
+    assert_eq!(t.sys(nr::READLINKAT, &[fd, empty, b, 8]), 1);
+    assert_eq!(t.h.get(CAGE, b, 1), b"f");
+    assert_eq!(t.sys(nr::READLINKAT, &[fd, empty, b, 0]), e(Errno::EINVAL));
+    assert_eq!(t.sys(nr::READLINKAT, &[fd, 0, b, 8]), e(Errno::EFAULT));
+    // Not a symlink: ENOENT for the empty path (the root's too), EINVAL
+    // for a named one.
+    t.create("/f", b"");
+    let f = t.open("/f", libc::O_RDONLY, 0) as u64;
+    assert_eq!(t.sys(nr::READLINKAT, &[f, empty, b, 8]), e(Errno::ENOENT));
+    assert_eq!(
+        t.sys(nr::READLINKAT, &[AT_FDCWD, empty, b, 8]),
+        e(Errno::ENOENT)
+    );
+    let root = t.s("/");
+    assert_eq!(
+        t.sys(nr::READLINKAT, &[AT_FDCWD, root, b, 8]),
+        e(Errno::EINVAL)
+    );
+    assert_eq!(t.sys(nr::READLINKAT, &[77, empty, b, 8]), e(Errno::EBADF));
+}
+
+#[test]
+fn supplementary_groups_and_real_ids_come_from_the_host() {
+    use imfs_core::Groups;
+    use imfs_grate::host::Creds;
+    let mut t = T::new();
+    t.create("/grp", b"g");
+    let grp = t.s("/grp");
+    assert_eq!(t.sys(nr::CHOWN, &[grp, 0, 4321]), 0);
+    assert_eq!(t.sys(nr::CHMOD, &[grp, 0o040]), 0);
+    assert_eq!(t.mkdir("/priv"), 0);
+    let pd = t.s("/priv");
+    assert_eq!(t.sys(nr::CHMOD, &[pd, 0o700]), 0);
+    t.create("/priv/x", b"x");
+    // Group 4321 as a supplementary group grants the group bits.
+    t.h.creds = Creds {
+        groups: Groups::from_slice(&[4321]),
+        ..Creds::ids(65534, 65534)
+    };
+    assert!(t.open("/grp", libc::O_RDONLY, 0) >= 0);
+    assert_eq!(t.open("/grp", libc::O_WRONLY, 0), e(Errno::EACCES));
+    t.h.creds = Creds::ids(65534, 65534);
+    assert_eq!(t.open("/grp", libc::O_RDONLY, 0), e(Errno::EACCES));
+    // Effective root, real nobody: access(2) checks the real ids,
+    // AT_EACCESS and everything else the effective ones.
+    t.h.creds = Creds {
+        real: Some((65534, 65534)),
+        ..Creds::ids(0, 0)
+    };
+    let x = t.s("/priv/x");
+    assert_eq!(t.sys(nr::ACCESS, &[x, libc::F_OK as u64]), e(Errno::EACCES));
+    let eaccess = libc::AT_EACCESS as u64;
+    assert_eq!(t.sys(nr::FACCESSAT2, &[AT_FDCWD, x, 0, eaccess]), 0);
+    assert!(t.open("/priv/x", libc::O_RDONLY, 0) >= 0);
+    let fd = t.open("/grp", libc::O_RDONLY, 0) as u64;
+    let (empty, r) = (t.s(""), libc::R_OK as u64);
+    let empty_path = libc::AT_EMPTY_PATH as u64;
+    assert_eq!(
+        t.sys(nr::FACCESSAT2, &[fd, empty, r, empty_path]),
+        e(Errno::EACCES)
+    );
+    assert_eq!(
+        t.sys(nr::FACCESSAT2, &[fd, empty, r, empty_path | eaccess]),
+        0
+    );
 }

@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use grate_rs::constants::lind::GRATE_MEMORY_FLAG;
 use grate_rs::{copy_data_between_cages, getcageid, make_threei_call, GrateError};
 use imfs_core::{Errno, Timespec};
-use imfs_grate::host::{Abi, CageId, FdTable, Host};
+use imfs_grate::host::{Abi, CageId, Creds, FdTable, Host};
 
 use crate::fds::LindFdTable;
 
@@ -24,6 +24,8 @@ use crate::fds::LindFdTable;
 const COPY_BYTES: u64 = 0;
 const COPY_STRING: u64 = 1;
 
+const SYS_GETUID: u32 = 102;
+const SYS_GETGID: u32 = 104;
 const SYS_GETEUID: u32 = 107;
 const SYS_GETEGID: u32 = 108;
 
@@ -76,8 +78,8 @@ pub struct LindHost {
     this: CageId,
     call: Call,
     fds: LindFdTable,
-    /// (cage, euid, egid), asked from the runtime once per cage.
-    creds: Vec<(CageId, u32, u32)>,
+    /// Each cage's ids, asked from the runtime once per cage.
+    creds: Vec<(CageId, Creds)>,
 }
 
 impl LindHost {
@@ -107,14 +109,14 @@ impl LindHost {
 
     /// Forgets what was cached about an exited cage.
     pub fn forget(&mut self, cage: CageId) {
-        self.creds.retain(|&(c, _, _)| c != cage);
+        self.creds.retain(|&(c, _)| c != cage);
     }
 
     fn owner(&self, cage: CageId, addr: u64) -> CageId {
         self.call.owner_of(addr, cage)
     }
 
-    /// Asks the runtime for one of the cage's ids (geteuid/getegid).
+    /// Asks the runtime for one of the cage's ids (getuid/geteuid/...).
     fn ask_id(&self, nr: u32, cage: CageId) -> u32 {
         let r = forward(nr, self.this, cage, [0; 6], [cage; 6]);
         u32::try_from(r).unwrap_or(0)
@@ -217,19 +219,25 @@ impl Host for LindHost {
         &mut self.fds
     }
 
-    fn creds(&mut self, cage: CageId) -> (u32, u32) {
-        if let Some(&(_, uid, gid)) = self.creds.iter().find(|(c, _, _)| *c == cage) {
-            return (uid, gid);
+    fn creds(&mut self, cage: CageId) -> Creds {
+        if let Some(&(_, creds)) = self.creds.iter().find(|(c, _)| *c == cage) {
+            return creds;
         }
-        let ids = (
+        let (uid, gid) = (
             self.ask_id(SYS_GETEUID, cage),
             self.ask_id(SYS_GETEGID, cage),
         );
+        let real = (self.ask_id(SYS_GETUID, cage), self.ask_id(SYS_GETGID, cage));
+        // Lind has no supplementary groups to ask for.
+        let creds = Creds {
+            real: (real != (uid, gid)).then_some(real),
+            ..Creds::ids(uid, gid)
+        };
         // Bounded like the cages themselves; exited cages are forgotten.
         if self.creds.len() < imfs_core::config::CAGES {
-            self.creds.push((cage, ids.0, ids.1));
+            self.creds.push((cage, creds));
         }
-        ids
+        creds
     }
 }
 

@@ -118,12 +118,13 @@ fn main() {
 
 /// Who stages, and when: the grate itself, now.
 fn staging_ctx(host: &mut LindHost) -> Ctx {
-    let (uid, gid) = host.creds(host.this_cage());
+    let creds = host.creds(host.this_cage());
     Ctx {
         now: host.now(),
-        uid,
-        gid,
-        ..Ctx::default()
+        uid: creds.uid,
+        gid: creds.gid,
+        groups: creds.groups,
+        real: creds.real,
     }
 }
 

@@ -1,10 +1,11 @@
 //! Calls on an fd: close, dup, fcntl, lseek, and the f* metadata calls.
 
+use super::record_locks::LockCmd;
 use super::{int, Grate, Res, Stop};
 use crate::cages::Cwd;
-use crate::host::{CageId, FdEntry, Host};
+use crate::host::{Abi, CageId, FdEntry, Host};
 use crate::wire::stat::{encode_stat, encode_statfs, MAX_LEN};
-use imfs_core::flags::{O_CLOEXEC, O_NONBLOCK, O_PATH, S_IFDIR, S_IFMT, X_OK};
+use imfs_core::flags::{O_CLOEXEC, O_NONBLOCK, O_PATH, SEEK_CUR, S_IFDIR, S_IFMT, S_IFREG, X_OK};
 use imfs_core::Errno;
 
 const F_DUPFD: u64 = 0;
@@ -21,6 +22,7 @@ const CLOSE_RANGE_CLOEXEC: u64 = 4;
 const FIONCLEX: u64 = 0x5450;
 const FIOCLEX: u64 = 0x5451;
 const FIONBIO: u64 = 0x5421;
+const FIONREAD: u64 = 0x541B;
 
 const MAP_ANONYMOUS: u64 = 0x20;
 
@@ -42,7 +44,7 @@ impl Grate {
             }
             Some(FdEntry::Imfs { .. }) => {
                 if let Some(ofd) = h.fds().remove(cage, fd) {
-                    self.release(ofd);
+                    self.release(cage, ofd);
                 }
                 Ok(0)
             }
@@ -82,7 +84,7 @@ impl Grate {
                 if cloexec_only {
                     let _ = h.fds().set_cloexec(cage, fd, true);
                 } else if let Some(ofd) = h.fds().remove(cage, fd) {
-                    self.release(ofd);
+                    self.release(cage, ofd);
                 }
             }
             if cloexec_only || !full {
@@ -101,13 +103,14 @@ impl Grate {
 
     pub(super) fn dup2(&mut self, h: &mut dyn Host, cage: CageId, old: u64, new: u64) -> Res {
         let (old, new) = (int(old), int(new));
-        if h.fds().get(cage, old).is_none() {
-            return Err(Errno::EBADF.into());
+        match h.fds().get(cage, old) {
+            None => Err(Errno::EBADF.into()),
+            // dup2(fd, fd) only checks fd: for a host fd (on the native host,
+            // any fd the grate does not know) the kernel answers.
+            Some(FdEntry::Host) if old == new => Err(Stop::Continue),
+            Some(FdEntry::Imfs { .. }) if old == new => Ok(new as i64),
+            Some(_) => self.dup_to(h, cage, old, new, false),
         }
-        if old == new {
-            return Ok(new as i64);
-        }
-        self.dup_to(h, cage, old, new, false)
     }
 
     pub(super) fn dup3(
@@ -138,7 +141,7 @@ impl Grate {
                 // The host dups its fd over `new`: an imfs fd there is closed.
                 if let Some(FdEntry::Imfs { .. }) = h.fds().get(cage, new) {
                     if let Some(ofd) = h.fds().remove(cage, new) {
-                        self.release(ofd);
+                        self.release(cage, ofd);
                     }
                 }
                 Err(Stop::Continue)
@@ -151,9 +154,10 @@ impl Grate {
                 match h.fds().insert_at(cage, new, ofd, cloexec) {
                     Ok(displaced) => {
                         match displaced {
-                            // The old description loses the displaced fd's reference.
+                            // The old description loses the displaced fd's
+                            // reference (a close: locks go as with close(2)).
                             Some(d) => {
-                                let _ = self.fs.close(d);
+                                super::close_fd(&mut self.fs, &mut self.locks, cage, d);
                             }
                             None => {
                                 self.fds_used += 1;
@@ -178,8 +182,17 @@ impl Grate {
         fd: u64,
         cmd: u64,
         arg: u64,
+        arg2: u64,
     ) -> Res {
         let (ofd, cloexec) = self.entry(h, cage, fd)?;
+        if let Some(lock) = LockCmd::of(h.abi(), cmd & u32::MAX as u64) {
+            // Lind's glibc passes fcntl's pointer argument fourth.
+            let addr = match h.abi() {
+                Abi::Lind if arg2 != 0 => arg2,
+                _ => arg,
+            };
+            return self.record_lock(h, cage, ofd, lock, addr);
+        }
         match cmd & u32::MAX as u64 {
             F_DUPFD | F_DUPFD_CLOEXEC => {
                 let min = int(arg);
@@ -265,6 +278,18 @@ impl Grate {
                 self.fs.set_status_flags(ofd, fl)?;
                 Ok(0)
             }
+            FIONREAD => {
+                // The VFS answers it for regular files only: size - position
+                // as an int (negative past the end, as Linux reports it).
+                let st = self.fs.fstat(ofd)?;
+                if st.mode & S_IFMT != S_IFREG {
+                    return Err(Errno::ENOTTY.into());
+                }
+                let pos = self.fs.lseek(ofd, 0, SEEK_CUR)?;
+                let n = (st.size as i64).wrapping_sub(pos as i64) as i32;
+                h.write_mem(cage, arg, &n.to_le_bytes())?;
+                Ok(0)
+            }
             _ => Err(Errno::ENOTTY.into()),
         }
     }
@@ -337,11 +362,23 @@ impl Grate {
         }
     }
 
-    /// fallocate has no core operation: EOPNOTSUPP on imfs fds.
-    pub(super) fn fallocate(&mut self, h: &mut dyn Host, cage: CageId, fd: u64) -> Res {
+    /// fallocate: the core allocates (mode 0, KEEP_SIZE) or punches holes;
+    /// other modes are EOPNOTSUPP as the core decides.
+    pub(super) fn fallocate(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        fd: u64,
+        mode: u64,
+        off: u64,
+        len: u64,
+    ) -> Res {
         let ofd = self.ofd(h, cage, fd)?;
         self.not_path(ofd)?;
-        Err(Errno::EOPNOTSUPP.into())
+        let ctx = self.ctx(h, cage);
+        self.fs
+            .fallocate(&ctx, ofd, int(mode) as u32, off as i64, len as i64)?;
+        Ok(0)
     }
 
     pub(super) fn fstat(&mut self, h: &mut dyn Host, cage: CageId, fd: u64, buf: u64) -> Res {

@@ -19,10 +19,15 @@ const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 /// Granularity of partial copies after a fault.
 const PAGE: u64 = 4096;
 
-/// preadv2/pwritev2 flags accepted (and needing nothing from a memory fs).
+/// preadv2/pwritev2 flags accepted: the first three need nothing from a
+/// memory fs; RWF_APPEND and RWF_NOAPPEND override O_APPEND for one write
+/// (reads ignore them, as Linux does).
 const RWF_HIPRI: u64 = 1;
 const RWF_DSYNC: u64 = 2;
 const RWF_SYNC: u64 = 4;
+const RWF_APPEND: u64 = 0x10;
+const RWF_NOAPPEND: u64 = 0x20;
+const RWF_ACCEPTED: u64 = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND | RWF_NOAPPEND;
 
 /// Where a transfer reads or writes the file.
 #[derive(Clone, Copy)]
@@ -31,6 +36,16 @@ enum Pos {
     Cur,
     /// An explicit offset, advanced locally (pread/pwrite).
     At(u64),
+}
+
+impl Pos {
+    /// The explicit offset, if any (the core's `pwrite_mode` form).
+    fn offset(self) -> Option<u64> {
+        match self {
+            Pos::Cur => None,
+            Pos::At(p) => Some(p),
+        }
+    }
 }
 
 /// Which way data moves.
@@ -140,6 +155,7 @@ impl Grate {
         addr: u64,
         len: u64,
         pos: &mut Pos,
+        append: Option<bool>,
     ) -> Result<(u64, bool), Errno> {
         let mut done = 0u64;
         if len == 0 {
@@ -147,8 +163,7 @@ impl Grate {
             let r = match (dir, *pos) {
                 (Dir::Read, Pos::Cur) => self.fs.read(ctx, ofd, &mut []),
                 (Dir::Read, Pos::At(p)) => self.fs.pread(ctx, ofd, &mut [], p),
-                (Dir::Write, Pos::Cur) => self.fs.write(ctx, ofd, &[]),
-                (Dir::Write, Pos::At(p)) => self.fs.pwrite(ctx, ofd, &[], p),
+                (Dir::Write, p) => self.fs.pwrite_mode(ctx, ofd, &[], p.offset(), append),
             };
             return r.map(|_| (0, false));
         }
@@ -188,10 +203,9 @@ impl Grate {
                             Ok((done, true))
                         };
                     }
-                    let wrote = match *pos {
-                        Pos::Cur => self.fs.write(ctx, ofd, &buf[..got]),
-                        Pos::At(p) => self.fs.pwrite(ctx, ofd, &buf[..got], p),
-                    };
+                    let wrote = self
+                        .fs
+                        .pwrite_mode(ctx, ofd, &buf[..got], pos.offset(), append);
                     let wrote = match wrote {
                         Ok(n) => n,
                         Err(e) if done == 0 => return Err(e),
@@ -272,6 +286,7 @@ impl Grate {
             addr,
             count.min(MAX_RW_COUNT),
             &mut p,
+            None,
         )?;
         Ok(n as i64)
     }
@@ -362,9 +377,15 @@ impl Grate {
             return Ok(0);
         }
         let mut p = verify_area(pos, total)?;
-        if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC) != 0 {
+        if flags & !RWF_ACCEPTED != 0 {
             return Err(Errno::EOPNOTSUPP.into());
         }
+        let append = match (flags & RWF_APPEND != 0, flags & RWF_NOAPPEND != 0) {
+            (true, true) => return Err(Errno::EINVAL.into()),
+            (true, false) => Some(true),
+            (false, true) => Some(false),
+            (false, false) => None,
+        };
         let ctx = self.ctx(h, cage);
         let mut moved = 0u64;
         for i in 0..cnt {
@@ -373,7 +394,7 @@ impl Grate {
             if len == 0 {
                 continue;
             }
-            match self.transfer(h, cage, &ctx, ofd, dir, base, len, &mut p) {
+            match self.transfer(h, cage, &ctx, ofd, dir, base, len, &mut p, append) {
                 Ok((n, stop)) => {
                     moved += n;
                     if stop || moved >= total {

@@ -6,6 +6,7 @@
 //! - `io`: read/write and their vector and positional forms, getdents,
 //!   streamed through one fixed bounce buffer.
 //! - `fds`: close, dup, fcntl, lseek and the other calls on an fd.
+//! - `record_locks`: fcntl's F_GETLK/F_SETLK/F_SETLKW and OFD variants.
 //! - `names`: calls on paths (open, mkdir, rename, stat, ...), cwd and umask.
 //!
 //! Nothing here allocates per syscall: paths, data and iovec arrays pass
@@ -16,9 +17,11 @@ mod io;
 mod names;
 pub mod nr;
 pub(crate) mod paths;
+mod record_locks;
 
 use crate::cages::{CageState, Cages, Cwd, DEFAULT_UMASK};
 use crate::host::{CageId, FdEntry, Host, Reply};
+use crate::locks::{LockTable, Owner};
 use imfs_core::{config, Ctx, Errno, Imfs, OfdId, PoolUsage, Usage};
 use paths::PathBufs;
 
@@ -41,6 +44,9 @@ pub(crate) enum Stop {
     Err(Errno),
     /// Not the grate's: the host runs it.
     Continue,
+    /// A failure with an errno the core never returns (so `Errno` lacks
+    /// it): the positive number.
+    Code(i64),
 }
 
 impl From<Errno> for Stop {
@@ -74,6 +80,8 @@ pub struct Grate {
     iov: Box<[u8]>,
     /// fds collected before closing them (close_range), allocated once.
     fd_scratch: Vec<(i32, OfdId)>,
+    /// fcntl record locks of every cage.
+    locks: LockTable,
     fds_used: u32,
     fds_high: u32,
     cages_high: u32,
@@ -91,6 +99,7 @@ impl Grate {
             bounce: vec![0; BOUNCE_LEN].into_boxed_slice(),
             iov: vec![0; IOV_MAX * crate::wire::args::IOVEC_LEN].into_boxed_slice(),
             fd_scratch: Vec::with_capacity(config::FDS_PER_CAGE),
+            locks: LockTable::new(),
             fds_used: 0,
             fds_high: 0,
             cages_high: 0,
@@ -147,6 +156,7 @@ impl Grate {
         let reply = match res {
             Ok(v) => Reply::Value(v),
             Err(Stop::Err(e)) => Reply::Value(e.neg()),
+            Err(Stop::Code(code)) => Reply::Value(-code),
             Err(Stop::Continue) => Reply::Continue,
         };
         if self.options.log {
@@ -189,7 +199,7 @@ impl Grate {
             DUP => self.dup(h, cage, a[0]),
             DUP2 => self.dup2(h, cage, a[0], a[1]),
             DUP3 => self.dup3(h, cage, a[0], a[1], a[2]),
-            FCNTL => self.fcntl(h, cage, a[0], a[1], a[2]),
+            FCNTL => self.fcntl(h, cage, a[0], a[1], a[2], a[3]),
             LSEEK => self.lseek(h, cage, a[0], a[1], a[2]),
             IOCTL => self.ioctl(h, cage, a[0], a[1], a[2]),
             MMAP => self.mmap(h, cage, a[3], a[4]),
@@ -197,7 +207,7 @@ impl Grate {
             SYNC_FILE_RANGE => self.sync_file_range(h, cage, a[0], a[1], a[2], a[3]),
             FADVISE64 => self.fadvise(h, cage, a[0], a[1], a[2], a[3]),
             FLOCK => self.flock(h, cage, a[0], a[1]),
-            FALLOCATE => self.fallocate(h, cage, a[0]),
+            FALLOCATE => self.fallocate(h, cage, a[0], a[1], a[2], a[3]),
             FSTAT => self.fstat(h, cage, a[0], a[1]),
             FSTATFS => self.fstatfs(h, cage, a[0], a[1]),
             FTRUNCATE => self.ftruncate(h, cage, a[0], a[1]),
@@ -342,22 +352,24 @@ impl Grate {
         Ok(())
     }
 
-    /// `cage` exec'd successfully: its cloexec fds close.
+    /// `cage` exec'd successfully: its cloexec fds close (and with them
+    /// its locks on their files).
     pub fn cage_exec(&mut self, host: &mut dyn Host, cage: CageId) {
-        let (fs, used) = (&mut self.fs, &mut self.fds_used);
+        let (fs, locks, used) = (&mut self.fs, &mut self.locks, &mut self.fds_used);
         host.fds().exec(cage, &mut |ofd| {
-            let _ = fs.close(ofd);
+            close_fd(fs, locks, cage, ofd);
             *used = used.saturating_sub(1);
         });
     }
 
-    /// `cage` exited: everything it held is released.
+    /// `cage` exited: everything it held is released, its locks included.
     pub fn cage_exit(&mut self, host: &mut dyn Host, cage: CageId) {
-        let (fs, used) = (&mut self.fs, &mut self.fds_used);
+        let (fs, locks, used) = (&mut self.fs, &mut self.locks, &mut self.fds_used);
         host.fds().exit(cage, &mut |ofd| {
-            let _ = fs.close(ofd);
+            close_fd(fs, locks, cage, ofd);
             *used = used.saturating_sub(1);
         });
+        self.locks.release_owner(Owner::Cage(cage));
         if let Some(CageState {
             cwd: Cwd::Imfs(Some(dir)),
             ..
@@ -399,13 +411,13 @@ impl Grate {
 
     /// Who is calling, and when.
     fn ctx(&self, h: &mut dyn Host, cage: CageId) -> Ctx {
-        let (uid, gid) = h.creds(cage);
+        let creds = h.creds(cage);
         Ctx {
             now: h.now(),
-            uid,
-            gid,
-            // No supplementary groups or separate real ids from the hosts yet.
-            ..Ctx::default()
+            uid: creds.uid,
+            gid: creds.gid,
+            groups: creds.groups,
+            real: creds.real,
         }
     }
 
@@ -456,10 +468,34 @@ impl Grate {
         }
     }
 
-    /// Drops one fd's reference on `ofd`.
-    fn release(&mut self, ofd: OfdId) {
-        let _ = self.fs.close(ofd);
+    /// One fd of `cage` on `ofd` closed: drops its reference and the locks
+    /// that go with it.
+    fn release(&mut self, cage: CageId, ofd: OfdId) {
+        close_fd(&mut self.fs, &mut self.locks, cage, ofd);
         self.fds_used = self.fds_used.saturating_sub(1);
+    }
+
+    /// The fcntl record locks (tests).
+    pub fn locks(&self) -> &LockTable {
+        &self.locks
+    }
+}
+
+/// Closes one fd's reference on `ofd`. As on Linux, the cage's own locks on
+/// the file go with any of its fds, and the description's OFD locks with
+/// its last reference.
+fn close_fd(fs: &mut Imfs, locks: &mut LockTable, cage: CageId, ofd: OfdId) {
+    let file = match locks.is_empty() {
+        true => None,
+        false => fs.fstat(ofd).ok().map(|st| st.ino),
+    };
+    let _ = fs.close(ofd);
+    if let Some(file) = file {
+        locks.release_file(file, Owner::Cage(cage));
+        // Freed with this reference: its id no longer resolves.
+        if fs.status_flags(ofd).is_err() {
+            locks.release_owner(Owner::Ofd(ofd.raw()));
+        }
     }
 }
 

@@ -31,7 +31,7 @@ fn permitted(st: &Stat, ctx: &Ctx, mode: u32) -> bool {
     }
     let bits = if ctx.uid == st.uid {
         st.mode >> 6
-    } else if ctx.gid == st.gid {
+    } else if ctx.in_group(st.gid) {
         st.mode >> 3
     } else {
         st.mode
@@ -178,7 +178,13 @@ impl Grate {
             )?,
             Place::Fd(ofd) => {
                 let st = self.fs.fstat(ofd)?;
-                if !permitted(&st, &ctx, mode) {
+                // Without AT_EACCESS access(2) checks the real ids.
+                let who = if flags & AT_EACCESS != 0 {
+                    ctx
+                } else {
+                    ctx.with_real_ids()
+                };
+                if !permitted(&st, &who, mode) {
                     return Err(Errno::EACCES.into());
                 }
             }
@@ -268,11 +274,20 @@ impl Grate {
                     .link(&ctx, o.dir, op, n.dir, np, flags & AT_SYMLINK_FOLLOW != 0)?;
                 Ok(0)
             }
+            // Naming an open file by fd (how an O_TMPFILE file gets its
+            // name) needs CAP_DAC_READ_SEARCH: root's; others get Linux's ENOENT.
+            (Place::Fd(ofd), Place::Imfs(n)) => {
+                if ctx.uid != 0 {
+                    return Err(Errno::ENOENT.into());
+                }
+                self.fs
+                    .link_ofd(&ctx, ofd, n.dir, self.paths.get(&n.path))?;
+                Ok(0)
+            }
             (Place::Host, Place::Host) => Err(Stop::Continue),
             (Place::Host, _) | (_, Place::Host) => Err(Errno::EXDEV.into()),
-            // Linking an open file by fd needs CAP_DAC_READ_SEARCH; the core
-            // has no such operation, so answer as an unprivileged caller.
-            (Place::Fd(_), _) | (_, Place::Fd(_)) => Err(Errno::ENOENT.into()),
+            // The new name is never empty: `to` is never an fd.
+            (_, Place::Fd(_)) => Err(Errno::ENOENT.into()),
         }
     }
 
@@ -308,15 +323,28 @@ impl Grate {
         if size <= 0 {
             return Err(Errno::EINVAL.into());
         }
-        let t = self.target(h, cage, dirfd, addr, Slot::A)?;
+        if addr == 0 {
+            return Err(Errno::EFAULT.into());
+        }
+        // readlinkat always accepts an empty path: the symlink `dirfd` is
+        // open on (O_PATH|O_NOFOLLOW), ENOENT for anything else.
+        let place = self.place(h, cage, dirfd, addr, Slot::A, true)?;
         let ctx = self.ctx(h, cage);
         let cap = (size as usize).min(self.bounce.len());
-        let n = self.fs.readlink(
-            &ctx,
-            t.dir,
-            self.paths.get(&t.path),
-            &mut self.bounce[..cap],
-        )?;
+        let n = match place {
+            Place::Host => return Err(Stop::Continue),
+            Place::Fd(ofd) => self.fs.readlink_ofd(ofd, &mut self.bounce[..cap])?,
+            // An empty path on the root directory: never a symlink.
+            Place::Imfs(_) if self.path_is_empty(h, cage, addr)? => {
+                return Err(Errno::ENOENT.into())
+            }
+            Place::Imfs(t) => self.fs.readlink(
+                &ctx,
+                t.dir,
+                self.paths.get(&t.path),
+                &mut self.bounce[..cap],
+            )?,
+        };
         h.write_mem(cage, buf, &self.bounce[..n])?;
         Ok(n as i64)
     }

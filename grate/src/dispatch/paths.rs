@@ -150,6 +150,20 @@ fn trim_prefix(p: &[u8]) -> &[u8] {
 }
 
 impl Grate {
+    /// Whether the string at `addr` is empty (reads one byte of it).
+    pub(crate) fn path_is_empty(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        addr: u64,
+    ) -> Result<bool, Stop> {
+        match h.read_cstr(cage, addr, &mut [0u8; 1]) {
+            Ok(len) => Ok(len == 0),
+            Err(Errno::ENAMETOOLONG) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Copies a string argument that is not resolved (a symlink's target) into `slot`.
     pub(crate) fn copy_str(
         &mut self,

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::{Abi, CageId, FdTable, Host, Reply};
+use super::{Abi, CageId, Creds, FdTable, Host, Reply};
 use crate::fdtable::LocalFdTable;
 use crate::Grate;
 use imfs_core::{Errno, Timespec};
@@ -29,7 +29,7 @@ pub struct Loopback {
     /// (cage, syscall number) of every call that came back as Continue.
     pub continued: Vec<(CageId, u64)>,
     /// Credentials every cage runs with.
-    pub creds: (u32, u32),
+    pub creds: Creds,
 }
 
 /// One cage's memory and its bump allocator.
@@ -52,7 +52,7 @@ impl Loopback {
             prefix: None,
             host_cwds: HashMap::new(),
             continued: Vec::new(),
-            creds: (0, 0),
+            creds: Creds::ids(0, 0),
         }
     }
 
@@ -207,7 +207,7 @@ impl Host for Loopback {
         &mut self.table
     }
 
-    fn creds(&mut self, _cage: CageId) -> (u32, u32) {
+    fn creds(&mut self, _cage: CageId) -> Creds {
         self.creds
     }
 }

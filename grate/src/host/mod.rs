@@ -7,7 +7,7 @@
 //! them itself (Lind forwards through 3i, the native host answers
 //! SECCOMP_USER_NOTIF_FLAG_CONTINUE).
 
-use imfs_core::{Errno, OfdId, Timespec};
+use imfs_core::{Errno, Groups, OfdId, Timespec};
 
 pub mod loopback;
 #[cfg(target_os = "linux")]
@@ -119,11 +119,44 @@ pub trait Host {
     }
     /// The cages' fd tables.
     fn fds(&mut self) -> &mut dyn FdTable;
-    /// Effective (uid, gid) of the cage: owner of what it creates and the
-    /// subject of permission checks. Defaults to the grate's own ids.
-    fn creds(&mut self, cage: CageId) -> (u32, u32) {
+    /// Who the cage is: owner of what it creates and the subject of
+    /// permission checks. Defaults to the grate's own ids.
+    fn creds(&mut self, cage: CageId) -> Creds {
         let _ = cage;
-        default_creds()
+        Creds::of_grate()
+    }
+    /// The process id the cage's programs see for it (F_GETLK's l_pid).
+    fn cage_pid(&self, cage: CageId) -> i32 {
+        cage as i32
+    }
+}
+
+/// A cage's credentials.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Creds {
+    /// Effective (filesystem) uid and gid.
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups.
+    pub groups: Groups,
+    /// Real uid and gid when they differ from the effective ones (access(2)).
+    pub real: Option<(u32, u32)>,
+}
+
+impl Creds {
+    /// Just effective ids: no supplementary groups, real ids the same.
+    pub fn ids(uid: u32, gid: u32) -> Creds {
+        Creds {
+            uid,
+            gid,
+            ..Creds::default()
+        }
+    }
+
+    /// The grate's own effective ids.
+    pub fn of_grate() -> Creds {
+        let (uid, gid) = default_creds();
+        Creds::ids(uid, gid)
     }
 }
 

@@ -5,11 +5,13 @@
 //! - [`stat`]: `struct stat` (Kernel and Lind), `struct statx`, `struct statfs`.
 //! - [`dirent`]: `linux_dirent64` and the legacy `linux_dirent`.
 //! - [`args`]: `struct iovec`, `struct timespec`/`timeval` arrays, `utimbuf`.
+//! - [`flock`]: `struct flock` (fcntl record locks).
 //!
 //! [`Abi`]: crate::host::Abi
 
 pub mod args;
 pub mod dirent;
+pub mod flock;
 pub mod stat;
 
 /// Little-endian field writers (every host we serve is little-endian).

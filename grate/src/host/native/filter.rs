@@ -66,6 +66,7 @@ pub const TRAPPED: &[i32] = &[
     106, // setgid
     113, // setreuid
     114, // setregid
+    116, // setgroups (supplementary groups join permission checks)
     117, // setresuid
     119, // setresgid
     122, // setfsuid

@@ -4,7 +4,7 @@
 use super::fds::{Call, NativeFdTable};
 use super::notif::Listener;
 use super::{mem, procs};
-use crate::host::{Abi, CageId, FdTable, Host};
+use crate::host::{Abi, CageId, Creds, FdTable, Host};
 use imfs_core::{Errno, Timespec};
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
@@ -24,9 +24,9 @@ pub struct NativeHost<T: FdTable> {
     mount: Option<Vec<u8>>,
     /// Which process each cage is (for /proc look-ups).
     pids: HashMap<CageId, u32>,
-    /// Each cage's filesystem uid/gid, read from /proc once and again
-    /// after it calls a set*id syscall.
-    creds: HashMap<CageId, (u32, u32)>,
+    /// Each cage's credentials, read from /proc once and again after it
+    /// calls a set*id or setgroups syscall.
+    creds: HashMap<CageId, Creds>,
     /// Whether the notification being served passed SECCOMP_IOCTL_NOTIF_ID_VALID
     /// since its memory was last read.
     checked: bool,
@@ -154,20 +154,24 @@ impl<T: FdTable> Host for NativeHost<T> {
         &mut self.fds
     }
 
-    fn creds(&mut self, cage: CageId) -> (u32, u32) {
-        if let Some(&ids) = self.creds.get(&cage) {
-            return ids;
+    fn creds(&mut self, cage: CageId) -> Creds {
+        if let Some(&creds) = self.creds.get(&cage) {
+            return creds;
         }
         let tid = self
             .caller
             .map(|c| c.tid)
             .or_else(|| self.pids.get(&cage).copied());
-        // SAFETY: getters without failure modes (the grate's own ids, which
-        // the program started with).
-        let ids = tid
-            .and_then(procs::fs_creds_of)
-            .unwrap_or_else(|| unsafe { (libc::geteuid(), libc::getegid()) });
-        self.creds.insert(cage, ids);
-        ids
+        // Unreadable status (the process is gone): the grate's own ids,
+        // which the program started with.
+        let creds = tid
+            .and_then(procs::creds_of)
+            .unwrap_or_else(Creds::of_grate);
+        self.creds.insert(cage, creds);
+        creds
+    }
+
+    fn cage_pid(&self, cage: CageId) -> i32 {
+        self.pids.get(&cage).map_or(cage as i32, |&pid| pid as i32)
     }
 }

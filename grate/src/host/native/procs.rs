@@ -1,5 +1,7 @@
 //! What /proc and pidfds tell about the traced processes.
 
+use crate::host::Creds;
+use imfs_core::Groups;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -41,15 +43,38 @@ pub fn children_of(tgid: u32, tid: u32) -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// The filesystem uid and gid of thread `tid` (what Linux checks access
-/// with and stamps on new files; the 4th value of Uid:/Gid: in status).
-pub fn fs_creds_of(tid: u32) -> Option<(u32, u32)> {
-    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-    let fourth = |key: &str| -> Option<u32> {
-        let line = status.lines().find_map(|l| l.strip_prefix(key))?;
-        line.split_whitespace().nth(3)?.parse().ok()
+/// Thread `tid`'s credentials from /proc/TID/status: the filesystem uid
+/// and gid (what Linux checks access with and stamps on new files; the 4th
+/// value of Uid:/Gid:), the real ones (the 1st, which access(2) checks) and
+/// the supplementary groups.
+pub fn creds_of(tid: u32) -> Option<Creds> {
+    parse_creds(&std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?)
+}
+
+/// [`creds_of`] on the text of a status file.
+fn parse_creds(status: &str) -> Option<Creds> {
+    let ids = |key: &str| -> Option<(u32, u32)> {
+        let mut v = status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))?
+            .split_whitespace();
+        let real = v.next()?.parse().ok()?;
+        let fs = v.nth(2)?.parse().ok()?;
+        Some((real, fs))
     };
-    Some((fourth("Uid:")?, fourth("Gid:")?))
+    let ((ruid, uid), (rgid, gid)) = (ids("Uid:")?, ids("Gid:")?);
+    let mut groups = Groups::new();
+    if let Some(list) = status.lines().find_map(|l| l.strip_prefix("Groups:")) {
+        for gid in list.split_whitespace().filter_map(|g| g.parse().ok()) {
+            groups.insert(gid);
+        }
+    }
+    Some(Creds {
+        uid,
+        gid,
+        groups,
+        real: ((ruid, rgid) != (uid, gid)).then_some((ruid, rgid)),
+    })
 }
 
 /// Process `pid`'s umask.
@@ -115,7 +140,8 @@ mod tests {
         assert!(cwd_of(me).unwrap().is_absolute());
         // SAFETY: getters without failure modes.
         let ids = unsafe { (libc::geteuid(), libc::getegid()) };
-        assert_eq!(fs_creds_of(tid), Some(ids));
+        let creds = creds_of(tid).unwrap();
+        assert_eq!((creds.uid, creds.gid), ids);
         // SAFETY: umask only swaps the mask; it is put back at once.
         let mask = unsafe {
             let m = libc::umask(0o027);
@@ -123,6 +149,18 @@ mod tests {
             m
         };
         assert_eq!(umask_of(me), Some(mask));
+    }
+
+    #[test]
+    fn parses_ids_and_groups_from_status() {
+        let status = "Name:\tx\nUid:\t65534\t0\t0\t7\nGid:\t65534\t8\t8\t9\n\
+                      Groups:\t4321 5 4321 \nUmask:\t0022\n";
+        let c = parse_creds(status).unwrap();
+        assert_eq!((c.uid, c.gid, c.real), (7, 9, Some((65534, 65534))));
+        assert_eq!(c.groups.as_slice(), &[4321, 5]);
+        let same = parse_creds("Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\nGroups:\n").unwrap();
+        assert_eq!(same, Creds::ids(1, 2));
+        assert_eq!(parse_creds("Uid:\t1\t1\n"), None);
     }
 
     #[test]

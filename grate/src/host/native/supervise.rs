@@ -66,8 +66,9 @@ mod nr {
             _ => &[],
         }
     }
-    /// setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid.
-    pub const SET_IDS: [u64; 8] = [105, 106, 113, 114, 117, 119, 122, 123];
+    /// setuid, setgid, setreuid, setregid, setgroups, setresuid, setresgid,
+    /// setfsuid, setfsgid.
+    pub const SET_IDS: [u64; 9] = [105, 106, 113, 114, 116, 117, 119, 122, 123];
     pub const EXECVEAT: u64 = 322;
     pub const CLONE3: u64 = 435;
     pub const CLOSE_RANGE: u64 = 436;
