@@ -22,6 +22,9 @@
 //! /dev/shm directory: the expectations in abuse.c are the kernel's.
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::native::{config, default_grate, native_prog, scratch_dir, small_grate, wait_guarded};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
@@ -54,92 +57,10 @@ const CREEP_SLACK: u64 = 256 * KIB;
 /// A run that takes this long is hung: its process group is killed.
 const HANG_GUARD: Duration = Duration::from_secs(120);
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn scratch_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abuse");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// tests/native-progs/abuse.c compiled static, once per test run.
 fn program() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/native-progs/abuse.c");
-        // Built under a unique name, then renamed: parallel `cargo test`
-        // runs never see a half-written binary.
-        let tmp = scratch_dir().join(format!("abuse.{}", std::process::id()));
-        let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-            .args(["-static", "-O2", "-Wall", "-pthread", "-o"])
-            .arg(&tmp)
-            .arg(&src)
-            .status()
-            .expect("cc (gcc with static glibc) is needed for the abuse tests");
-        assert!(status.success(), "compiling {}", src.display());
-        let bin = scratch_dir().join("abuse");
-        std::fs::rename(&tmp, &bin).unwrap();
-        bin
-    })
-}
-
-/// The grate built with the default config.
-fn default_grate() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_imfs-grate"))
-}
-
-/// The grate built with test/imfs.small.toml into `<target>/small` (the
-/// directory the C suite's test uses too), once per test run.
-fn small_grate() -> &'static Path {
-    static SMALL: OnceLock<PathBuf> = OnceLock::new();
-    SMALL.get_or_init(|| {
-        let profile_dir = default_grate().parent().unwrap();
-        let profile = profile_dir.file_name().unwrap().to_str().unwrap();
-        let target = profile_dir.parent().unwrap().join("small");
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .current_dir(workspace_root())
-            .args(["build", "-p", "imfs-grate", "--bin", "imfs-grate"])
-            .arg("--target-dir")
-            .arg(&target)
-            .env("IMFS_CONFIG", workspace_root().join("test/imfs.small.toml"));
-        match profile {
-            "debug" => {}
-            "release" => {
-                cargo.arg("--release");
-            }
-            other => {
-                cargo.args(["--profile", other]);
-            }
-        }
-        let status = cargo.status().expect("running cargo for the small grate");
-        assert!(status.success(), "building the small-config grate failed");
-        let exe = target.join(profile).join("imfs-grate");
-        assert_eq!(
-            config(&exe, "nodes"),
-            64,
-            "the small grate has the small config"
-        );
-        exe
-    })
-}
-
-/// A value of `imfs-grate --show-config`.
-fn config(grate: &Path, key: &str) -> u64 {
-    let out = Command::new(grate).arg("--show-config").output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    text.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(" = ")?;
-            (k.trim() == key).then(|| v.trim().parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("no {key} in --show-config:\n{text}"))
+    BIN.get_or_init(|| native_prog("abuse", &["-pthread"]))
 }
 
 /// Resident memory of a process, in bytes.
@@ -211,7 +132,7 @@ impl Run {
 
 /// Runs `grate abuse MODE`, sampling the grate's memory every 2 ms.
 fn run_watched(grate: &Path, mode: &str) -> Run {
-    let err_path = scratch_dir().join(format!(
+    let err_path = scratch_dir("abuse").join(format!(
         "{mode}.{}.{}.stderr",
         grate
             .parent()
@@ -257,23 +178,13 @@ fn run_watched(grate: &Path, mode: &str) -> Run {
     let start = Instant::now();
     let mut peak = Mem::default();
     let mut samples = 0;
-    let code = loop {
+    let code = wait_guarded(&mut child, HANG_GUARD, Duration::from_millis(2), || {
         if let Some(mem) = sample(pid) {
             peak.rss = peak.rss.max(mem.rss);
             peak.hwm = peak.hwm.max(mem.hwm);
             samples += 1;
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if start.elapsed() > HANG_GUARD {
-            // SAFETY: signals the process group this test created above.
-            unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
+    });
     answerer.join().unwrap();
     let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
     let _ = std::fs::remove_file(&err_path);

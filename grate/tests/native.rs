@@ -3,6 +3,9 @@
 //! imfs-grate binary, in root mode and with --mount.
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::native::native_prog;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -14,24 +17,7 @@ fn program(name: &str) -> PathBuf {
     static CASES: OnceLock<PathBuf> = OnceLock::new();
     assert_eq!(name, "cases");
     CASES
-        .get_or_init(|| {
-            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/native-progs/cases.c");
-            let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("native-progs");
-            std::fs::create_dir_all(&out).unwrap();
-            // Built under a unique name, then renamed: parallel `cargo test`
-            // runs never see a half-written binary.
-            let tmp = out.join(format!("cases.{}", std::process::id()));
-            let status = Command::new("cc")
-                .args(["-static", "-O2", "-Wall", "-pthread", "-o"])
-                .arg(&tmp)
-                .arg(&src)
-                .status()
-                .expect("cc (gcc with static glibc) is needed for the native tests");
-            assert!(status.success(), "compiling {}", src.display());
-            let bin = out.join("cases");
-            std::fs::rename(&tmp, &bin).unwrap();
-            bin
-        })
+        .get_or_init(|| native_prog("cases", &["-pthread"]))
         .clone()
 }
 

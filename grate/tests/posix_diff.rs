@@ -8,30 +8,14 @@
 //! of imfs, and the test lists all of them.
 #![cfg(target_os = "linux")]
 
+mod common;
+
+use common::native::native_prog;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 const GRATE: &str = env!("CARGO_BIN_EXE_imfs-grate");
-
-/// posix_edges.c compiled static (under a unique name, then renamed, so
-/// parallel test runs never see a half-written binary).
-fn build_program() -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/native-progs/posix_edges.c");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("native-progs");
-    std::fs::create_dir_all(&out).unwrap();
-    let tmp = out.join(format!("posix_edges.{}", std::process::id()));
-    let status = Command::new("cc")
-        .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
-        .arg(&tmp)
-        .arg(&src)
-        .status()
-        .expect("cc (gcc with static glibc) is needed for the native tests");
-    assert!(status.success(), "compiling {}", src.display());
-    let bin = out.join("posix_edges");
-    std::fs::rename(&tmp, &bin).unwrap();
-    bin
-}
 
 /// The program's stdout, after checking it ran to the end.
 fn lines_of(run: &str, out: &Output) -> Vec<String> {
@@ -100,7 +84,7 @@ fn shm_dir() -> ShmDir {
 
 #[test]
 fn posix_edge_cases_match_tmpfs() {
-    let bin = build_program();
+    let bin = native_prog("posix_edges", &["-Werror"]);
     let dir = shm_dir();
     let native = Command::new(&bin)
         .arg(&dir.0)

@@ -116,6 +116,24 @@ impl LindHost {
         self.call.owner_of(addr, cage)
     }
 
+    /// Copies from the cage's `addr` into `buf` with copy_data_between_cages'
+    /// `copytype` (COPY_STRING stops after a NUL): EFAULT when it fails.
+    fn copy_in(&self, cage: CageId, addr: u64, buf: &mut [u8], copytype: u64) -> Result<(), Errno> {
+        let src = self.owner(cage, addr);
+        let dst = buf.as_mut_ptr() as u64;
+        copy_data_between_cages(
+            self.this,
+            src,
+            addr,
+            src,
+            dst,
+            self.this,
+            buf.len() as u64,
+            copytype,
+        )
+        .map_err(|_| Errno::EFAULT)
+    }
+
     /// Asks the runtime for one of the cage's ids (getuid/geteuid/...).
     fn ask_id(&self, nr: u32, cage: CageId) -> u32 {
         let r = forward(nr, self.this, cage, [0; 6], [cage; 6]);
@@ -137,19 +155,7 @@ impl Host for LindHost {
         if addr == 0 {
             return Err(Errno::EFAULT);
         }
-        let src = self.owner(cage, addr);
-        let dst = buf.as_mut_ptr() as u64;
-        copy_data_between_cages(
-            self.this,
-            src,
-            addr,
-            src,
-            dst,
-            self.this,
-            buf.len() as u64,
-            COPY_BYTES,
-        )
-        .map_err(|_| Errno::EFAULT)
+        self.copy_in(cage, addr, buf, COPY_BYTES)
     }
 
     fn write_mem(&mut self, cage: CageId, addr: u64, data: &[u8]) -> Result<(), Errno> {
@@ -185,19 +191,7 @@ impl Host for LindHost {
         // Zeroed first, so a copy that stops at the NUL without writing it
         // still leaves one, and stale bytes never look like a path.
         buf.fill(0);
-        let src = self.owner(cage, addr);
-        let dst = buf.as_mut_ptr() as u64;
-        copy_data_between_cages(
-            self.this,
-            src,
-            addr,
-            src,
-            dst,
-            self.this,
-            buf.len() as u64,
-            COPY_STRING,
-        )
-        .map_err(|_| Errno::EFAULT)?;
+        self.copy_in(cage, addr, buf, COPY_STRING)?;
         buf.iter().position(|&b| b == 0).ok_or(Errno::ENAMETOOLONG)
     }
 

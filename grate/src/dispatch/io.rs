@@ -11,6 +11,7 @@ use crate::wire::args::{decode_iovec, ssize_max, IOVEC_LEN};
 use crate::wire::dirent::{encode, whole_records, DirentLayout};
 use imfs_core::flags::{O_ACCMODE, O_PATH, O_RDONLY, O_WRONLY, SEEK_CUR, SEEK_SET};
 use imfs_core::{Ctx, Errno, OfdId};
+use std::ops::Range;
 
 /// The most one read or write moves (Linux's MAX_RW_COUNT).
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
@@ -50,43 +51,39 @@ impl Pos {
 
 /// Which way data moves.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Dir {
+pub(super) enum Dir {
     Read,
     Write,
 }
 
 /// Copies `data` to the cage, as far as it is writable: the bytes copied.
 fn copy_out(h: &mut dyn Host, cage: CageId, addr: u64, data: &[u8]) -> usize {
-    if h.write_mem(cage, addr, data).is_ok() {
-        return data.len();
-    }
-    // Find the fault a page at a time, as the kernel's copy would stop there.
-    let mut done = 0;
-    while done < data.len() {
-        let Some(a) = addr.checked_add(done as u64) else {
-            break;
-        };
-        let n = ((PAGE - a % PAGE) as usize).min(data.len() - done);
-        if h.write_mem(cage, a, &data[done..done + n]).is_err() {
-            break;
-        }
-        done += n;
-    }
-    done
+    copy_to_fault(addr, data.len(), |at, r| {
+        h.write_mem(cage, at, &data[r]).is_ok()
+    })
 }
 
 /// Copies from the cage into `buf`, as far as it is readable: the bytes copied.
 fn copy_in(h: &mut dyn Host, cage: CageId, addr: u64, buf: &mut [u8]) -> usize {
-    if h.read_mem(cage, addr, buf).is_ok() {
-        return buf.len();
+    copy_to_fault(addr, buf.len(), |at, r| {
+        h.read_mem(cage, at, &mut buf[r]).is_ok()
+    })
+}
+
+/// Moves `len` bytes at cage address `addr` with `copy(at, range)`, which
+/// tells whether that piece moved: all at once, or after a fault page by
+/// page up to it, as the kernel's copy would stop there. The bytes moved.
+fn copy_to_fault(addr: u64, len: usize, mut copy: impl FnMut(u64, Range<usize>) -> bool) -> usize {
+    if copy(addr, 0..len) {
+        return len;
     }
     let mut done = 0;
-    while done < buf.len() {
-        let Some(a) = addr.checked_add(done as u64) else {
+    while done < len {
+        let Some(at) = addr.checked_add(done as u64) else {
             break;
         };
-        let n = ((PAGE - a % PAGE) as usize).min(buf.len() - done);
-        if h.read_mem(cage, a, &mut buf[done..done + n]).is_err() {
+        let n = ((PAGE - at % PAGE) as usize).min(len - done);
+        if !copy(at, done..done + n) {
             break;
         }
         done += n;
@@ -225,35 +222,11 @@ impl Grate {
         Ok((done, false))
     }
 
-    /// read, write, pread64, pwrite64.
-    pub(super) fn read(
-        &mut self,
-        h: &mut dyn Host,
-        cage: CageId,
-        fd: u64,
-        addr: u64,
-        count: u64,
-        pos: Option<i64>,
-    ) -> Res {
-        self.rw(h, cage, fd, addr, count, pos, Dir::Read)
-    }
-
-    pub(super) fn write(
-        &mut self,
-        h: &mut dyn Host,
-        cage: CageId,
-        fd: u64,
-        addr: u64,
-        count: u64,
-        pos: Option<i64>,
-    ) -> Res {
-        self.rw(h, cage, fd, addr, count, pos, Dir::Write)
-    }
-
-    /// As vfs_read/vfs_write: the whole `count` must lie in user space and
-    /// fit the offset range, then at most MAX_RW_COUNT bytes move.
+    /// read, write, pread64, pwrite64, as vfs_read/vfs_write: the whole
+    /// `count` must lie in user space and fit the offset range, then at most
+    /// MAX_RW_COUNT bytes move.
     #[allow(clippy::too_many_arguments)]
-    fn rw(
+    pub(super) fn rw(
         &mut self,
         h: &mut dyn Host,
         cage: CageId,
@@ -291,42 +264,13 @@ impl Grate {
         Ok(n as i64)
     }
 
-    /// readv, preadv, preadv2.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn readv(
-        &mut self,
-        h: &mut dyn Host,
-        cage: CageId,
-        fd: u64,
-        iov: u64,
-        cnt: u64,
-        pos: Option<i64>,
-        flags: u64,
-    ) -> Res {
-        self.rwv(h, cage, fd, iov, cnt, pos, flags, Dir::Read)
-    }
-
-    /// writev, pwritev, pwritev2.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn writev(
-        &mut self,
-        h: &mut dyn Host,
-        cage: CageId,
-        fd: u64,
-        iov: u64,
-        cnt: u64,
-        pos: Option<i64>,
-        flags: u64,
-    ) -> Res {
-        self.rwv(h, cage, fd, iov, cnt, pos, flags, Dir::Write)
-    }
-
-    /// As vfs_readv/vfs_writev after import_iovec: every length is checked
+    /// readv, writev and their p and p2 forms, as vfs_readv/vfs_writev
+    /// after import_iovec: every length is checked
     /// before any range; one segment is first cut to MAX_RW_COUNT
     /// (import_ubuf), several are range-checked whole and their total is cut
     /// to MAX_RW_COUNT, later segments getting nothing.
     #[allow(clippy::too_many_arguments)]
-    fn rwv(
+    pub(super) fn rwv(
         &mut self,
         h: &mut dyn Host,
         cage: CageId,

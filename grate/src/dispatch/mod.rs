@@ -178,19 +178,20 @@ impl Grate {
     }
 
     fn serve(&mut self, h: &mut dyn Host, cage: CageId, nr: u64, a: &[u64; 6]) -> Res {
+        use io::Dir::{Read, Write};
         use nr::*;
         let at = imfs_core::flags::AT_FDCWD;
         match nr {
-            READ => self.read(h, cage, a[0], a[1], a[2], None),
-            WRITE => self.write(h, cage, a[0], a[1], a[2], None),
-            PREAD64 => self.read(h, cage, a[0], a[1], a[2], Some(a[3] as i64)),
-            PWRITE64 => self.write(h, cage, a[0], a[1], a[2], Some(a[3] as i64)),
-            READV => self.readv(h, cage, a[0], a[1], a[2], None, 0),
-            WRITEV => self.writev(h, cage, a[0], a[1], a[2], None, 0),
-            PREADV => self.readv(h, cage, a[0], a[1], a[2], Some(a[3] as i64), 0),
-            PWRITEV => self.writev(h, cage, a[0], a[1], a[2], Some(a[3] as i64), 0),
-            PREADV2 => self.readv(h, cage, a[0], a[1], a[2], pos2(a[3]), a[5]),
-            PWRITEV2 => self.writev(h, cage, a[0], a[1], a[2], pos2(a[3]), a[5]),
+            READ => self.rw(h, cage, a[0], a[1], a[2], None, Read),
+            WRITE => self.rw(h, cage, a[0], a[1], a[2], None, Write),
+            PREAD64 => self.rw(h, cage, a[0], a[1], a[2], Some(a[3] as i64), Read),
+            PWRITE64 => self.rw(h, cage, a[0], a[1], a[2], Some(a[3] as i64), Write),
+            READV => self.rwv(h, cage, a[0], a[1], a[2], None, 0, Read),
+            WRITEV => self.rwv(h, cage, a[0], a[1], a[2], None, 0, Write),
+            PREADV => self.rwv(h, cage, a[0], a[1], a[2], Some(a[3] as i64), 0, Read),
+            PWRITEV => self.rwv(h, cage, a[0], a[1], a[2], Some(a[3] as i64), 0, Write),
+            PREADV2 => self.rwv(h, cage, a[0], a[1], a[2], pos2(a[3]), a[5], Read),
+            PWRITEV2 => self.rwv(h, cage, a[0], a[1], a[2], pos2(a[3]), a[5], Write),
             GETDENTS => self.getdents(h, cage, a[0], a[1], a[2], false),
             GETDENTS64 => self.getdents(h, cage, a[0], a[1], a[2], true),
 

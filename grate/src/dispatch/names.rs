@@ -10,7 +10,7 @@ use crate::wire::args::{
 };
 use crate::wire::stat::{encode_stat, encode_statfs, encode_statx, MAX_LEN};
 use imfs_core::flags::*;
-use imfs_core::{config, Ctx, Errno, Stat, Timespec};
+use imfs_core::{config, Ctx, Errno, OfdId, Stat, Timespec};
 
 // getcwd builds its answer in the bounce buffer.
 const _: () = assert!(config::PATH_MAX <= super::BOUNCE_LEN);
@@ -19,6 +19,15 @@ const _: () = assert!(config::PATH_MAX <= super::BOUNCE_LEN);
 const AT_STATX_SYNC_TYPE: u32 = 0x6000;
 /// statx mask bit reserved for future extension: EINVAL.
 const STATX_RESERVED: u32 = 0x8000_0000;
+
+/// The metadata change a chmod, chown or utimens-family call makes.
+#[derive(Clone, Copy)]
+enum Change {
+    Mode(u32),
+    Owner(u32, u32),
+    /// None: both times to now.
+    Times(Option<[Timespec; 2]>),
+}
 
 /// Checks `mode` (R_OK|W_OK|X_OK) against `st` for `ctx`, as access(2) does.
 fn permitted(st: &Stat, ctx: &Ctx, mode: u32) -> bool {
@@ -387,23 +396,8 @@ impl Grate {
         mode: u64,
         flags: u64,
     ) -> Res {
-        let flags = flags as u32;
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
-            return Err(Errno::EINVAL.into());
-        }
-        let place = self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)?;
-        let ctx = self.ctx(h, cage);
-        let mode = mode as u32;
-        match place {
-            Place::Imfs(t) => {
-                let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-                self.fs
-                    .chmod(&ctx, t.dir, self.paths.get(&t.path), mode, follow)?
-            }
-            Place::Fd(ofd) => self.fs.fchmod(&ctx, ofd, mode)?,
-            Place::Host => return Err(Stop::Continue),
-        }
-        Ok(0)
+        let change = Change::Mode(mode as u32);
+        self.change_attr(h, cage, dirfd, addr, flags as u32, change)
     }
 
     /// chown, lchown, fchownat.
@@ -418,23 +412,48 @@ impl Grate {
         gid: u64,
         flags: u64,
     ) -> Res {
-        let flags = flags as u32;
+        let change = Change::Owner(uid as u32, gid as u32);
+        self.change_attr(h, cage, dirfd, addr, flags as u32, change)
+    }
+
+    /// Applies `change` to a path, or with AT_EMPTY_PATH to the fd `dirfd`:
+    /// the shared body of the chmod, chown and utimens families.
+    fn change_attr(
+        &mut self,
+        h: &mut dyn Host,
+        cage: CageId,
+        dirfd: i32,
+        addr: u64,
+        flags: u32,
+        change: Change,
+    ) -> Res {
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(Errno::EINVAL.into());
         }
         let place = self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)?;
         let ctx = self.ctx(h, cage);
-        let (uid, gid) = (uid as u32, gid as u32);
         match place {
             Place::Imfs(t) => {
+                let (dir, path) = (t.dir, self.paths.get(&t.path));
                 let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-                self.fs
-                    .chown(&ctx, t.dir, self.paths.get(&t.path), uid, gid, follow)?
+                match change {
+                    Change::Mode(mode) => self.fs.chmod(&ctx, dir, path, mode, follow)?,
+                    Change::Owner(uid, gid) => self.fs.chown(&ctx, dir, path, uid, gid, follow)?,
+                    Change::Times(times) => self.fs.utimens(&ctx, dir, path, times, follow)?,
+                }
             }
-            Place::Fd(ofd) => self.fs.fchown(&ctx, ofd, uid, gid)?,
+            Place::Fd(ofd) => self.change_ofd(&ctx, ofd, change)?,
             Place::Host => return Err(Stop::Continue),
         }
         Ok(0)
+    }
+
+    fn change_ofd(&mut self, ctx: &Ctx, ofd: OfdId, change: Change) -> Result<(), Errno> {
+        match change {
+            Change::Mode(mode) => self.fs.fchmod(ctx, ofd, mode),
+            Change::Owner(uid, gid) => self.fs.fchown(ctx, ofd, uid, gid),
+            Change::Times(times) => self.fs.futimens(ctx, ofd, times),
+        }
     }
 
     pub(super) fn truncate(&mut self, h: &mut dyn Host, cage: CageId, addr: u64, len: u64) -> Res {
@@ -449,7 +468,6 @@ impl Grate {
     }
 
     /// Sets times on a path or, with a NULL path and a real dirfd, on the fd.
-    #[allow(clippy::too_many_arguments)]
     fn set_times(
         &mut self,
         h: &mut dyn Host,
@@ -459,25 +477,16 @@ impl Grate {
         times: Option<[Timespec; 2]>,
         flags: u32,
     ) -> Res {
-        let ctx = self.ctx(h, cage);
         if addr == 0 && dirfd != AT_FDCWD {
             if flags != 0 {
                 return Err(Errno::EINVAL.into());
             }
             let ofd = self.ofd(h, cage, dirfd as u32 as u64)?;
-            self.fs.futimens(&ctx, ofd, times)?;
+            let ctx = self.ctx(h, cage);
+            self.change_ofd(&ctx, ofd, Change::Times(times))?;
             return Ok(0);
         }
-        match self.place(h, cage, dirfd, addr, Slot::A, flags & AT_EMPTY_PATH != 0)? {
-            Place::Imfs(t) => {
-                let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-                self.fs
-                    .utimens(&ctx, t.dir, self.paths.get(&t.path), times, follow)?
-            }
-            Place::Fd(ofd) => self.fs.futimens(&ctx, ofd, times)?,
-            Place::Host => return Err(Stop::Continue),
-        }
-        Ok(0)
+        self.change_attr(h, cage, dirfd, addr, flags, Change::Times(times))
     }
 
     pub(super) fn utimensat(
@@ -501,9 +510,7 @@ impl Grate {
                 decode_utimespec(abi, &b[TIMESPEC_LEN..])?,
             ])
         };
-        if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
-            return Err(Errno::EINVAL.into());
-        }
+        // Bad flags are EINVAL only once the times have been read.
         self.set_times(h, cage, dirfd, addr, times, flags)
     }
 

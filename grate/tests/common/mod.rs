@@ -1,6 +1,9 @@
 //! Shared test harness: a grate and a loopback host with cage 1 started.
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod native;
+
 use imfs_core::Errno;
 use imfs_grate::dispatch::nr;
 use imfs_grate::host::loopback::Loopback;

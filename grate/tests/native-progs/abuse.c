@@ -32,38 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, #cond,  \
-                    errno, strerror(errno));                                              \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
-/* A call that must fail with errno E. */
-#define CHECK_ERR(call, E)                                                                \
-    do {                                                                                  \
-        errno = 0;                                                                        \
-        long r_ = (long)(call);                                                           \
-        if (r_ != -1 || errno != (E)) {                                                   \
-            fprintf(stderr, "FAIL %s:%d: %s = %ld errno %d (%s), want -1 errno %d (%s)\n", \
-                    __FILE__, __LINE__, #call, r_, errno, strerror(errno), (E),           \
-                    strerror(E));                                                         \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
-/* A call that must return V. */
-#define CHECK_EQ(call, V)                                                                 \
-    do {                                                                                  \
-        errno = 0;                                                                        \
-        long r_ = (long)(call);                                                           \
-        if (r_ != (long)(V)) {                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s = %ld errno %d (%s), want %ld\n", __FILE__,   \
-                    __LINE__, #call, r_, errno, strerror(errno), (long)(V));              \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
+#include "progs.h"
 
 #define PAGE 4096L
 /* Linux's MAX_RW_COUNT: the most one read or write moves. */

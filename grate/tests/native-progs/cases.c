@@ -18,26 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, #cond, \
-                    errno, strerror(errno));                                            \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
-/* A call that must fail with errno E. */
-#define CHECK_ERR(call, E)                                                              \
-    do {                                                                                \
-        errno = 0;                                                                      \
-        long r_ = (long)(call);                                                         \
-        if (r_ != -1 || errno != (E)) {                                                 \
-            fprintf(stderr, "FAIL %s:%d: %s = %ld errno %d, want -1 errno %d\n", __FILE__, \
-                    __LINE__, #call, r_, errno, (E));                                   \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
+#include "progs.h"
 
 static char self_path[4096];
 
