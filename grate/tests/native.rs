@@ -170,6 +170,27 @@ fn mount_mode_at_slash_imfs_leaves_the_host_alone() {
 }
 
 #[test]
+fn a_missing_mount_point_is_made_for_the_run_so_dotdot_crosses_it() {
+    // The kernel resolves a passed-through `PREFIX/..` literally, so PREFIX
+    // must exist on the host while the program runs, and be gone after.
+    let base = mount_dir("dotdot");
+    let prefix = base.join("deeper/imfs");
+    let p = prefix.to_str().unwrap();
+    let script = format!(
+        "touch {p}/x; ls {p}/../../deeper; ls -d {p}/../imfs/x; cd {p} && ls -d ../imfs/x"
+    );
+    let out = grate(&["--mount", p, "sh", "-c", &script]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("imfs\n{p}/../imfs/x\n../imfs/x\n"),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(is_empty_dir(&base), "the mount point outlived the run");
+}
+
+#[test]
 fn mount_mode_umask_applies_on_both_sides_and_stdin_passes() {
     let dir = mount_dir("umask");
     let prefix = dir.to_str().unwrap();

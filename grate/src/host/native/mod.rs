@@ -69,6 +69,7 @@ pub fn run(
     env_extra: &[(String, String)],
 ) -> io::Result<i32> {
     let mount = mount.map(normalize_mount).transpose()?;
+    let _mount_point = mount.as_deref().map(MountPoint::ensure);
     // SAFETY: prctl with integer arguments. The grate reaps orphans, so it
     // sees the end of every process the program starts.
     if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
@@ -107,6 +108,48 @@ fn normalize_mount(prefix: &Path) -> io::Result<Vec<u8>> {
         ));
     }
     Ok(trimmed.to_vec())
+}
+
+/// The host directory at PREFIX, made for the run when it is missing and
+/// removed afterwards. Like a real mount point it must exist: the kernel
+/// resolves passed-through paths such as `PREFIX/..` or `PREFIX/../etc`
+/// literally, component by component, and fails with ENOENT if PREFIX is not
+/// there. Only empty directories the grate created are removed; nothing is
+/// ever written inside PREFIX on the host (imfs serves everything below it).
+struct MountPoint {
+    created: Vec<std::path::PathBuf>,
+}
+
+impl MountPoint {
+    fn ensure(prefix: &[u8]) -> MountPoint {
+        let mut missing = Vec::new();
+        let mut dir = Path::new(OsStr::from_bytes(prefix));
+        while !dir.exists() {
+            missing.push(dir.to_path_buf());
+            match dir.parent() {
+                Some(parent) => dir = parent,
+                None => break,
+            }
+        }
+        let mut created = Vec::new();
+        // Outermost first; a failure (no permission) leaves only `..` across
+        // PREFIX unresolvable, as before.
+        for dir in missing.into_iter().rev() {
+            if std::fs::create_dir(&dir).is_err() {
+                break;
+            }
+            created.push(dir);
+        }
+        MountPoint { created }
+    }
+}
+
+impl Drop for MountPoint {
+    fn drop(&mut self) {
+        for dir in self.created.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
 }
 
 /// Blocks the signals the grate reads from a signalfd (SIGCHLD for reaping,
