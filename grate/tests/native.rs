@@ -176,9 +176,8 @@ fn a_missing_mount_point_is_made_for_the_run_so_dotdot_crosses_it() {
     let base = mount_dir("dotdot");
     let prefix = base.join("deeper/imfs");
     let p = prefix.to_str().unwrap();
-    let script = format!(
-        "touch {p}/x; ls {p}/../../deeper; ls -d {p}/../imfs/x; cd {p} && ls -d ../imfs/x"
-    );
+    let script =
+        format!("touch {p}/x; ls {p}/../../deeper; ls -d {p}/../imfs/x; cd {p} && ls -d ../imfs/x");
     let out = grate(&["--mount", p, "sh", "-c", &script]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
