@@ -83,14 +83,19 @@ macro_rules! trampolines {
 /// so listing one more costs a hop, never correctness.
 pub const HANDLERS: &[(u64, SyscallHandler)] = trampolines![
     0, 1, 2, 3, 4, 5, 6, 8, 16, 17, 18, 19, 20, 21, 32, 33, // read .. dup2
+    40, // sendfile: refused on imfs fds, forwarded otherwise
     56, 59, 60, // clone, execve, exit
     72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88,
     89, // fcntl .. readlink
     90, 91, 92, 93, 94, 95, 132, 133, 137, 138, // chmod .. fstatfs
+    187, // readahead
+    188, 189, 190, 191, 192, 193, 194, 195, 196, 197, 198, 199, // the xattr calls
     217, 221, 231, 235, // getdents64, fadvise64, exit_group, utimes
     257, 258, 259, 260, 261, 262, 263, 264, 265, 266, 267, 268, 269, // openat .. faccessat
     277, 280, 285, 292, 295, 296, 316, 327, 328, 332, // sync_file_range .. statx
-    436, 439, 452, // close_range, faccessat2, fchmodat2
+    275, 276, 306, 326, // splice, tee, syncfs, copy_file_range
+    436, 437, 439,
+    452, // close_range, openat2 (ENOSYS: no path may reach lindfs), faccessat2, fchmodat2
 ];
 
 /// Serves one intercepted call.
