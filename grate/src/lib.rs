@@ -19,4 +19,4 @@ pub mod locks;
 pub mod staging;
 pub mod wire;
 
-pub use dispatch::{Grate, GrateOptions, GrateUsage};
+pub use dispatch::{Grate, GrateOptions, GrateUsage, LockWait};

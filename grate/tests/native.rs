@@ -129,6 +129,11 @@ fn fork_copies_the_table_as_it_was() {
 }
 
 #[test]
+fn setlkw_waits_for_the_lock_and_detects_deadlock() {
+    assert_case_passes("lockwait");
+}
+
+#[test]
 fn exec_closes_cloexec_fds() {
     assert_case_passes("exec");
 }

@@ -69,6 +69,13 @@ pub struct GrateUsage {
     pub cages: PoolUsage,
 }
 
+/// An F_SETLKW that has to wait: who waits, and who holds the lock in the way.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct LockWait {
+    pub waiter: Owner,
+    pub holder: Owner,
+}
+
 /// The grate: one filesystem, every cage's cwd and umask, one bounce buffer.
 pub struct Grate {
     fs: Box<Imfs>,
@@ -82,6 +89,9 @@ pub struct Grate {
     fd_scratch: Vec<(i32, OfdId)>,
     /// fcntl record locks of every cage.
     locks: LockTable,
+    /// Set when the last call was an F_SETLKW that has to wait (see
+    /// [`Grate::take_lock_wait`]).
+    lock_wait: Option<LockWait>,
     fds_used: u32,
     fds_high: u32,
     cages_high: u32,
@@ -100,10 +110,19 @@ impl Grate {
             iov: vec![0; IOV_MAX * crate::wire::args::IOVEC_LEN].into_boxed_slice(),
             fd_scratch: Vec::with_capacity(config::FDS_PER_CAGE),
             locks: LockTable::new(),
+            lock_wait: None,
             fds_used: 0,
             fds_high: 0,
             cages_high: 0,
         }
+    }
+
+    /// After a dispatch: `Some` when the call was an F_SETLKW (or
+    /// F_OFD_SETLKW) that meets a conflicting lock. The dispatch answered it
+    /// EINTR; a host that can park a caller (the native host) holds the call
+    /// instead and dispatches it again once locks may have been released.
+    pub fn take_lock_wait(&mut self) -> Option<LockWait> {
+        self.lock_wait.take()
     }
 
     /// The filesystem (staging, tests).
@@ -152,6 +171,7 @@ impl Grate {
         nr: u64,
         args: [u64; 6],
     ) -> Reply {
+        self.lock_wait = None;
         let res = self.serve(host, cage, nr, &args);
         let reply = match res {
             Ok(v) => Reply::Value(v),

@@ -2,10 +2,12 @@
 //! The `struct flock` is checked as Linux's fcntl_getlk/fcntl_setlk check it,
 //! then the [`crate::locks`] table answers.
 //!
-//! The grate serves one call at a time and cannot park a caller, so
-//! F_SETLKW never waits: a conflicting lock makes it fail with EINTR, as if
-//! a signal had interrupted the wait, and callers that retry on EINTR (the
-//! usual loop) poll until the lock is free.
+//! The dispatch serves one call at a time and cannot park a caller: an
+//! F_SETLKW that meets a conflicting lock is answered EINTR and recorded
+//! ([`Grate::take_lock_wait`]). The native host parks such a call and
+//! serves it again whenever locks may have been released, so there it waits
+//! as on Linux (with EDEADLK for a cycle of waiting processes); on hosts
+//! that cannot park (Lind), callers see EINTR and retry.
 
 use super::{Grate, Res, Stop};
 use crate::host::{Abi, CageId, Host};
@@ -142,7 +144,16 @@ impl Grate {
         }
         match self.locks.set(file, owner, start, end, kind) {
             Ok(()) => Ok(0),
-            Err(Refused::Conflict) if cmd.wait => Err(Errno::EINTR.into()),
+            Err(Refused::Conflict) if cmd.wait => {
+                let want = kind.unwrap_or(LockKind::Write);
+                if let Some(held) = self.locks.conflict(file, owner, start, end, want) {
+                    self.lock_wait = Some(super::LockWait {
+                        waiter: owner,
+                        holder: held.owner,
+                    });
+                }
+                Err(Errno::EINTR.into())
+            }
             Err(Refused::Conflict) => Err(Errno::EAGAIN.into()),
             Err(Refused::Full) => Err(Stop::Code(ENOLCK)),
         }

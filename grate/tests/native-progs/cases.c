@@ -247,6 +247,56 @@ static int case_fork(int argc, char **argv) {
     return failures != 0;
 }
 
+/* F_SETLKW waits for a conflicting lock of another process to go, and a
+ * wait that would close a cycle of waiting processes fails EDEADLK. */
+static int setlk(int fd, int cmd, short type, off_t start, off_t len) {
+    struct flock fl = {0};
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = start;
+    fl.l_len = len;
+    return fcntl(fd, cmd, &fl);
+}
+
+static int case_lockwait(int argc, char **argv) {
+    (void)argc; (void)argv;
+    int fd = open("/locked", O_CREAT | O_RDWR, 0644);
+    CHECK(fd >= 0);
+    CHECK(pwrite(fd, "..", 2, 0) == 2);
+    CHECK(setlk(fd, F_SETLK, F_WRLCK, 0, 1) == 0);
+    int ready[2];
+    CHECK(pipe(ready) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int f = open("/locked", O_RDWR);
+        if (f < 0) _exit(2);
+        /* Byte 1 is the child's; then it waits for byte 0. */
+        if (setlk(f, F_SETLK, F_WRLCK, 1, 1) != 0) _exit(3);
+        errno = 0;
+        if (setlk(f, F_SETLK, F_WRLCK, 0, 1) != -1 || (errno != EAGAIN && errno != EACCES)) _exit(4);
+        if (write(ready[1], "r", 1) != 1) _exit(5);
+        if (setlk(f, F_SETLKW, F_WRLCK, 0, 1) != 0) _exit(6);
+        /* Granted only after the parent wrote 'X' and let go. */
+        char c = 0;
+        if (pread(f, &c, 1, 0) != 1 || c != 'X') _exit(7);
+        _exit(0);
+    }
+    CHECK(pid > 0);
+    char r;
+    CHECK(read(ready[0], &r, 1) == 1);
+    usleep(200 * 1000); /* the child is now parked in F_SETLKW */
+    /* Waiting for the child's byte 1 would deadlock. */
+    CHECK_ERR(setlk(fd, F_SETLKW, F_WRLCK, 1, 1), EDEADLK);
+    CHECK(pwrite(fd, "X", 1, 0) == 1);
+    CHECK(setlk(fd, F_SETLK, F_UNLCK, 0, 1) == 0);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* The child's locks went with it: byte 1 is free now. */
+    CHECK(setlk(fd, F_SETLK, F_WRLCK, 1, 1) == 0);
+    return failures != 0;
+}
+
 /* A grandchild whose parent exits first (it is reparented to the grate)
  * keeps the fds it inherited, and the grate waits for it. */
 static int case_orphan(int argc, char **argv) {
@@ -406,6 +456,7 @@ struct { const char *name; int (*run)(int, char **); } cases[] = {
     {"efault", case_efault},   {"pipes", case_pipes},           {"threads", case_threads},
     {"fork", case_fork},       {"exec", case_exec},             {"exec_check", case_exec_check},
     {"expect_open", case_expect_open}, {"orphan", case_orphan}, {"creds", case_creds}, {"limits", case_limits},
+    {"lockwait", case_lockwait},
 };
 
 int main(int argc, char **argv) {

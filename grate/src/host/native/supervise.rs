@@ -39,7 +39,8 @@ use super::host::NativeHost;
 use super::notif::{Listener, Notification};
 use super::procs;
 use crate::host::{CageId, FdTable, Host, Reply};
-use crate::Grate;
+use crate::locks::Owner;
+use crate::{Grate, LockWait};
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -95,6 +96,17 @@ struct PendingFork {
     cage: CageId,
 }
 
+/// A parked F_SETLKW: the caller stays blocked in the syscall (the
+/// notification is unanswered) until the lock is free. With
+/// WAIT_KILLABLE_RECV only a fatal signal ends the wait early; then the
+/// notification stops being pending and the waiter is dropped.
+struct LockWaiter {
+    n: Notification,
+    tgid: u32,
+    cage: CageId,
+    wait: LockWait,
+}
+
 pub struct Supervisor<'g, T: FdTable> {
     grate: &'g mut Grate,
     host: NativeHost<T>,
@@ -109,6 +121,8 @@ pub struct Supervisor<'g, T: FdTable> {
     threads: HashMap<u32, u32>,
     /// By forking thread: a thread has at most one fork in flight.
     forks: HashMap<u32, PendingFork>,
+    /// F_SETLKW calls parked until the lock in their way goes (oldest first).
+    lock_waiters: Vec<LockWaiter>,
     next_cage: CageId,
 }
 
@@ -131,6 +145,7 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             processes: HashMap::new(),
             threads: HashMap::new(),
             forks: HashMap::new(),
+            lock_waiters: Vec::new(),
             next_cage: 1,
         }
     }
@@ -271,6 +286,9 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         };
         self.grate.cage_exit(&mut self.host, p.cage);
         self.host.unbind(p.cage);
+        // Its locks are gone: parked F_SETLKW calls may go ahead.
+        self.lock_waiters.retain(|w| w.tgid != pid);
+        self.retry_lock_waiters();
         self.threads.retain(|_, tgid| *tgid != pid);
         let orphaned: Vec<u32> = self
             .forks
@@ -463,11 +481,68 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             }
             _ => {
                 let reply = self.grate.dispatch(&mut self.host, cage, n.nr, n.args);
+                if let Some(wait) = self.grate.take_lock_wait() {
+                    self.host.end();
+                    return self.park(LockWaiter {
+                        n,
+                        tgid,
+                        cage,
+                        wait,
+                    });
+                }
                 let reply = self.closed_dirfd_is_ebadf(n, tgid, cage, reply);
                 self.answer(n.id, reply);
             }
         }
         self.host.end();
+        self.retry_lock_waiters();
+    }
+
+    /// Parks an F_SETLKW, or answers EDEADLK when the processes it would
+    /// wait on are (transitively) waiting for it, as Linux does for
+    /// process-associated locks.
+    fn park(&mut self, waiter: LockWaiter) {
+        if let Owner::Cage(_) = waiter.wait.waiter {
+            let mut holder = waiter.wait.holder;
+            for _ in 0..=self.lock_waiters.len() {
+                if holder == waiter.wait.waiter {
+                    const EDEADLK: i64 = 35;
+                    return self.listener.answer(waiter.n.id, -EDEADLK);
+                }
+                match self.lock_waiters.iter().find(|w| w.wait.waiter == holder) {
+                    Some(w) => holder = w.wait.holder,
+                    None => break,
+                }
+            }
+        }
+        self.lock_waiters.push(waiter);
+    }
+
+    /// Serves the parked F_SETLKW calls again, oldest first: those whose lock
+    /// is now free are answered, the rest stay parked; callers killed while
+    /// waiting are forgotten.
+    fn retry_lock_waiters(&mut self) {
+        if self.lock_waiters.is_empty() {
+            return;
+        }
+        for mut w in std::mem::take(&mut self.lock_waiters) {
+            if !self.listener.is_pending(w.n.id) || !self.processes.contains_key(&w.tgid) {
+                continue;
+            }
+            self.host.begin(w.n.id, w.n.tid, w.tgid);
+            let reply = self
+                .grate
+                .dispatch(&mut self.host, w.cage, w.n.nr, w.n.args);
+            let still = self.grate.take_lock_wait();
+            self.host.end();
+            match still {
+                Some(wait) => {
+                    w.wait = wait;
+                    self.lock_waiters.push(w);
+                }
+                None => self.answer(w.n.id, reply),
+            }
+        }
     }
 
     /// The dispatch answers ENOTDIR for a dirfd that is not imfs's and not
