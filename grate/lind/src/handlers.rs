@@ -13,6 +13,9 @@ use imfs_grate::Grate;
 
 use crate::host::{forward, Call, LindHost};
 
+const SYS_CLOSE: u64 = 3;
+const SYS_CLOSE_RANGE: u64 = 436;
+const CLOSE_RANGE_CLOEXEC: u64 = 4;
 const SYS_CLONE: u64 = 56;
 const SYS_EXECVE: u64 = 59;
 const SYS_EXIT: u64 = 60;
@@ -108,7 +111,18 @@ fn serve(call: Call) -> i32 {
             let caller = call.caller();
             let reply = with_state(|s| {
                 s.host.begin(call);
-                s.grate.dispatch(&mut s.host, caller, call.nr, call.args)
+                // Checked before the dispatch forgets them.
+                let closing = placeholders_closed_by(s, caller, &call);
+                let reply = s.grate.dispatch(&mut s.host, caller, call.nr, call.args);
+                // Under the lock, so no other call sees the number free in
+                // one table and taken in the other.
+                let fds = s.host.fd_table();
+                for fd in closing {
+                    if !fds.has_placeholder(caller, fd) {
+                        fds.close_placeholder(caller, fd);
+                    }
+                }
+                reply
             });
             match reply {
                 Some(Reply::Value(v)) => to_ret(v),
@@ -118,6 +132,29 @@ fn serve(call: Call) -> i32 {
                 }
             }
         }
+    }
+}
+
+/// The imfs fds with a placeholder in the runtime that `call` may close:
+/// close's fd, close_range's range (also closed here, whether or not the
+/// runtime implements close_range). Those the dispatch did close get their
+/// placeholder closed after it.
+fn placeholders_closed_by(s: &State, cage: CageId, call: &Call) -> Vec<i32> {
+    let fds = s.host.fd_table();
+    match call.nr {
+        SYS_CLOSE => {
+            let fd = call.args[0] as i32;
+            if fds.has_placeholder(cage, fd) {
+                vec![fd]
+            } else {
+                Vec::new()
+            }
+        }
+        SYS_CLOSE_RANGE if call.args[2] & CLOSE_RANGE_CLOEXEC == 0 => {
+            let (first, last) = (call.args[0] as u32, call.args[1] as u32);
+            fds.placeholders_in(cage, u64::from(first), u64::from(last))
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -155,17 +192,32 @@ fn clone(call: Call) -> i32 {
 
 /// execve: the cage's cloexec fds close, then the exec is forwarded. This is
 /// upstream imfs-grate's order; the runtime reports a failed exec only after,
-/// so a failing execve still closes them.
+/// so a failing execve still closes them, and their placeholders are then
+/// closed too (a successful exec closes those itself).
 fn exec(call: Call) -> i32 {
     let cage = call.cages[0];
-    with_state(|s| {
+    let closed = with_state(|s| {
         s.host.begin(call);
+        let placeholders = s.host.fd_table().cloexec_placeholders(cage);
         s.grate.cage_exec(&mut s.host, cage);
         if s.log {
             eprintln!("[imfs] exec {cage}");
         }
+        placeholders
     });
-    forward(SYS_EXECVE as u32, this(), cage, call.args, call.cages)
+    let r = forward(SYS_EXECVE as u32, this(), cage, call.args, call.cages);
+    if r < 0 {
+        with_state(|s| {
+            let fds = s.host.fd_table();
+            for &fd in closed.iter().flatten() {
+                // Unless the number was taken again meanwhile (another thread).
+                if !fds.has_placeholder(cage, fd) {
+                    fds.close_placeholder(cage, fd);
+                }
+            }
+        });
+    }
+    r
 }
 
 /// exit/exit_group: everything the cage held is released, then the exit is

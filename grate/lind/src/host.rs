@@ -83,11 +83,13 @@ pub struct LindHost {
 }
 
 impl LindHost {
-    pub fn new() -> LindHost {
+    /// `log`: `--log`, for the fd tables' reports.
+    pub fn new(log: bool) -> LindHost {
+        let this = getcageid();
         LindHost {
-            this: getcageid(),
+            this,
             call: Call::default(),
-            fds: LindFdTable::new(),
+            fds: LindFdTable::new(this, log),
             creds: Vec::new(),
         }
     }
@@ -102,7 +104,7 @@ impl LindHost {
         self.call = call;
     }
 
-    /// The fd tables, for the cage-limit check before a fork.
+    /// The fd tables: the cage-limit check before a fork, the runtime's placeholders.
     pub fn fd_table(&self) -> &LindFdTable {
         &self.fds
     }
@@ -143,7 +145,7 @@ impl LindHost {
 
 impl Default for LindHost {
     fn default() -> Self {
-        Self::new()
+        Self::new(false)
     }
 }
 

@@ -90,7 +90,7 @@ fn main() {
     };
     let mut state = State {
         grate: Grate::new(options),
-        host: LindHost::new(),
+        host: LindHost::new(log),
         log,
     };
     // Like upstream, staged before GrateBuilder forks the program's cage, so
