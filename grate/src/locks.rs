@@ -23,8 +23,8 @@ pub const TO_EOF: u64 = i64::MAX as u64;
 /// Why a lock could not be set; nothing changed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Refused {
-    /// Another owner's lock conflicts (EAGAIN, or a wait for F_SETLKW).
-    Conflict,
+    /// This lock of another owner conflicts (EAGAIN, or a wait for F_SETLKW).
+    Conflict(Lock),
     /// The table has no room (ENOLCK).
     Full,
 }
@@ -131,8 +131,8 @@ impl LockTable {
         kind: Option<LockKind>,
     ) -> Result<(), Refused> {
         if let Some(k) = kind {
-            if self.conflict(file, owner, start, end, k).is_some() {
-                return Err(Refused::Conflict);
+            if let Some(held) = self.conflict(file, owner, start, end, k) {
+                return Err(Refused::Conflict(held));
             }
         }
         let own = |l: &Lock| l.file == file && l.owner == owner;
@@ -260,7 +260,17 @@ mod tests {
         let mut t = LockTable::new();
         t.set(F, A, 0, 9, Some(Read)).unwrap();
         assert_eq!(t.set(F, B, 5, 5, Some(Read)), Ok(()));
-        assert_eq!(t.set(F, B, 9, 20, Some(Write)), Err(Refused::Conflict));
+        let held = Lock {
+            file: F,
+            owner: A,
+            start: 0,
+            end: 9,
+            kind: Read,
+        };
+        assert_eq!(
+            t.set(F, B, 9, 20, Some(Write)),
+            Err(Refused::Conflict(held))
+        );
         assert_eq!(t.set(F, B, 10, 20, Some(Write)), Ok(()));
         assert_eq!(t.set(F + 1, B, 0, 9, Some(Write)), Ok(()));
         let c = t.conflict(F, B, 0, TO_EOF, Write).unwrap();

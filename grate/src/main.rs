@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use imfs_grate::cli::{show_config, Cli};
+use imfs_grate::host::Creds;
 use imfs_grate::staging::{self, StdFiles};
 use imfs_grate::{Grate, GrateOptions, GrateUsage};
 
@@ -106,20 +107,10 @@ fn staging_ctx() -> imfs_core::Ctx {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    #[cfg(target_os = "linux")]
-    // SAFETY: geteuid/getegid cannot fail.
-    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
-    #[cfg(not(target_os = "linux"))]
-    let (uid, gid) = (0, 0);
-    imfs_core::Ctx {
-        now: imfs_core::Timespec {
-            sec: now.as_secs() as i64,
-            nsec: now.subsec_nanos() as i64,
-        },
-        uid,
-        gid,
-        ..imfs_core::Ctx::default()
-    }
+    Creds::of_grate().ctx(imfs_core::Timespec {
+        sec: now.as_secs() as i64,
+        nsec: now.subsec_nanos() as i64,
+    })
 }
 
 /// `--stats`: use and high-water mark of every pool, to size imfs.toml.

@@ -118,14 +118,7 @@ fn main() {
 
 /// Who stages, and when: the grate itself, now.
 fn staging_ctx(host: &mut LindHost) -> Ctx {
-    let creds = host.creds(host.this_cage());
-    Ctx {
-        now: host.now(),
-        uid: creds.uid,
-        gid: creds.gid,
-        groups: creds.groups,
-        real: creds.real,
-    }
+    host.creds(host.this_cage()).ctx(host.now())
 }
 
 /// Gives the program a /tmp, as upstream does, then stages PRELOADS.

@@ -230,12 +230,15 @@ impl Grate {
         let ofd = self.ofd(h, cage, fd)?;
         self.not_path(ofd)?;
         let whence = u32::try_from(whence).map_err(|_| Errno::EINVAL)?;
-        let before = self.fs.lseek(ofd, 0, imfs_core::flags::SEEK_CUR)?;
-        let after = self.fs.lseek(ofd, off as i64, whence)?;
+        if h.abi() != crate::host::Abi::Lind {
+            return Ok(self.fs.lseek(ofd, off as i64, whence)? as i64);
+        }
         // Lind's handlers return an i32: an offset it cannot carry is
         // EOVERFLOW, with the offset left where it was (as lseek(2) does for
         // an off_t overflow).
-        if h.abi() == crate::host::Abi::Lind && after > i32::MAX as u64 {
+        let before = self.fs.lseek(ofd, 0, imfs_core::flags::SEEK_CUR)?;
+        let after = self.fs.lseek(ofd, off as i64, whence)?;
+        if after > i32::MAX as u64 {
             self.fs
                 .lseek(ofd, before as i64, imfs_core::flags::SEEK_SET)?;
             return Err(Errno::EOVERFLOW.into());

@@ -432,18 +432,9 @@ impl Grate {
 
     /// Who is calling, and when.
     fn ctx(&self, h: &mut dyn Host, cage: CageId) -> Ctx {
-        let creds = h.creds(cage);
-        Ctx {
-            now: h.now(),
-            uid: creds.uid,
-            gid: creds.gid,
-            groups: creds.groups,
-            real: creds.real,
-        }
+        h.creds(cage).ctx(h.now())
     }
 
-    /// The imfs description behind `fd`: EBADF when the cage has no such fd,
-    /// Continue when it is the host's.
     /// EINVAL when any of `fds` is an imfs fd, else the host's call.
     fn not_on_imfs(&self, h: &mut dyn Host, cage: CageId, fds: &[u64]) -> Res {
         for &fd in fds {
@@ -454,6 +445,8 @@ impl Grate {
         Err(Stop::Continue)
     }
 
+    /// The imfs description behind `fd`: EBADF when the cage has no such fd,
+    /// Continue when it is the host's.
     fn ofd(&self, h: &mut dyn Host, cage: CageId, fd: u64) -> Result<OfdId, Stop> {
         self.entry(h, cage, fd).map(|(ofd, _)| ofd)
     }

@@ -144,17 +144,14 @@ impl Grate {
         }
         match self.locks.set(file, owner, start, end, kind) {
             Ok(()) => Ok(0),
-            Err(Refused::Conflict) if cmd.wait => {
-                let want = kind.unwrap_or(LockKind::Write);
-                if let Some(held) = self.locks.conflict(file, owner, start, end, want) {
-                    self.lock_wait = Some(super::LockWait {
-                        waiter: owner,
-                        holder: held.owner,
-                    });
-                }
+            Err(Refused::Conflict(held)) if cmd.wait => {
+                self.lock_wait = Some(super::LockWait {
+                    waiter: owner,
+                    holder: held.owner,
+                });
                 Err(Errno::EINTR.into())
             }
-            Err(Refused::Conflict) => Err(Errno::EAGAIN.into()),
+            Err(Refused::Conflict(_)) => Err(Errno::EAGAIN.into()),
             Err(Refused::Full) => Err(Stop::Code(ENOLCK)),
         }
     }

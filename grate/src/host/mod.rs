@@ -153,6 +153,17 @@ impl Creds {
         }
     }
 
+    /// The context of a call made with these credentials at `now`.
+    pub fn ctx(self, now: Timespec) -> imfs_core::Ctx {
+        imfs_core::Ctx {
+            now,
+            uid: self.uid,
+            gid: self.gid,
+            groups: self.groups,
+            real: self.real,
+        }
+    }
+
     /// The grate's own effective ids.
     pub fn of_grate() -> Creds {
         let (uid, gid) = default_creds();
