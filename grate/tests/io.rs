@@ -548,3 +548,22 @@ fn pwritev2_append_flags_override_o_append_for_one_write() {
     assert_eq!(t.sys(nr::PREADV2, &[fd, riov, 1, 0, 0, RWF_APPEND]), 1);
     assert_eq!(t.h.get(CAGE, b, 1), b"N");
 }
+
+#[test]
+fn lind_lseek_past_i32_is_eoverflow_and_keeps_the_offset() {
+    let mut t = T::with_abi(Abi::Lind);
+    let fd = t.open("/f", libc::O_CREAT | libc::O_RDWR, 0o644) as u64;
+    let set = libc::SEEK_SET as u64;
+    assert_eq!(t.sys(nr::LSEEK, &[fd, 5, set]), 5);
+    // A 3i handler returns an i32: 2 GiB cannot be carried back.
+    assert_eq!(t.sys(nr::LSEEK, &[fd, 1 << 31, set]), e(Errno::EOVERFLOW));
+    assert_eq!(t.sys(nr::LSEEK, &[fd, 0, libc::SEEK_CUR as u64]), 5);
+    assert_eq!(
+        t.sys(nr::LSEEK, &[fd, i32::MAX as u64, set]),
+        i32::MAX as i64
+    );
+    // The kernel ABI has no such limit.
+    let mut k = T::new();
+    let fd = k.open("/f", libc::O_CREAT | libc::O_RDWR, 0o644) as u64;
+    assert_eq!(k.sys(nr::LSEEK, &[fd, 1 << 31, set]), 1 << 31);
+}
