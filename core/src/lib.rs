@@ -29,7 +29,7 @@ pub mod types;
 
 pub use data::ChunkStore;
 pub use errno::Errno;
-pub use fs::Fs;
+pub use fs::{Exit, Fs};
 pub use types::*;
 
 /// Shorthand for the core's results.

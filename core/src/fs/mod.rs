@@ -31,6 +31,8 @@ mod perm;
 mod pool;
 mod readdir;
 
+pub use path::Exit;
+
 use dir::Dirent;
 use node::Node;
 use ofd::Ofd;
@@ -52,6 +54,8 @@ pub struct Fs<
     buckets: [Link; DIRENTS],
     ofds: Pool<Ofd, OFDS, 0>,
     data: ChunkStore<CHUNKS, CHUNK_SIZE>,
+    /// Mounted inside a larger tree (see [`Fs::set_mounted`]).
+    mounted: bool,
 }
 
 impl<
@@ -85,6 +89,7 @@ impl<
             buckets: [Link::NONE; DIRENTS],
             ofds: Pool::new(),
             data: ChunkStore::new(),
+            mounted: false,
         }
     }
 }

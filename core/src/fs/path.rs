@@ -54,6 +54,49 @@ impl Resolved {
     }
 }
 
+/// Where a path leaves a mounted filesystem ([`Fs::exit_of`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Exit {
+    /// By `..` above the root: the rest goes on from the directory holding
+    /// the mount point, and is empty or starts with a slash. Otherwise by a
+    /// symlink whose target is absolute: the rest is that target followed
+    /// by what came after the symlink.
+    pub up: bool,
+    /// Bytes of the rest.
+    pub len: usize,
+    /// A symlink was followed on the way (else the rest is a suffix of the
+    /// path as given).
+    pub followed: bool,
+}
+
+impl Exit {
+    /// Copies the rest out (if asked to) and ends the walk here.
+    fn write(self, rest: &[u8], out: Option<&mut [u8]>) -> Result<Walk> {
+        if let Some(out) = out {
+            out.get_mut(..rest.len())
+                .ok_or(Errno::ENAMETOOLONG)?
+                .copy_from_slice(rest);
+        }
+        Ok(Walk::Exit(self))
+    }
+}
+
+/// How a walk ended.
+enum Walk {
+    Done(Resolved),
+    Exit(Exit),
+}
+
+impl Walk {
+    /// The resolved path; leaving the filesystem is EXDEV, a cross-device path.
+    fn resolved(self) -> Result<Resolved> {
+        match self {
+            Walk::Done(r) => Ok(r),
+            Walk::Exit(_) => Err(Errno::EXDEV),
+        }
+    }
+}
+
 /// The checks Linux makes when it copies a path in (getname), before it
 /// does anything else with it: empty is ENOENT, PATH_MAX bytes or more
 /// ENAMETOOLONG. A NUL inside cannot come from a C string: EINVAL.
@@ -95,7 +138,8 @@ impl<
 
     /// Resolves `path` from `at`. A final symlink is followed when `follow`,
     /// or when the path ends in a slash and `slash_follows` (lookups do that,
-    /// create and remove operations do not).
+    /// create and remove operations do not). EXDEV when the path leaves a
+    /// mounted filesystem ([`Fs::exit_of`] tells where to).
     pub(super) fn resolve(
         &self,
         ctx: &Ctx,
@@ -104,7 +148,8 @@ impl<
         follow: bool,
         slash_follows: bool,
     ) -> Result<Resolved> {
-        self.walk(ctx, at, path, follow, slash_follows, false)
+        self.walk(ctx, at, path, follow, slash_follows, false, None)?
+            .resolved()
     }
 
     /// Resolves the path of an open with O_CREAT: as Linux, a last name
@@ -117,9 +162,42 @@ impl<
         path: &[u8],
         follow: bool,
     ) -> Result<Resolved> {
-        self.walk(ctx, at, path, follow, true, true)
+        self.walk(ctx, at, path, follow, true, true, None)?
+            .resolved()
     }
 
+    /// Mounted filesystems ([`Fs::set_mounted`]): where an operation on
+    /// `path` that failed with EXDEV leaves the filesystem. The rest of the
+    /// path, to be resolved outside from there, goes to `rest`; `None` when
+    /// the path does not leave. A last symlink is followed when
+    /// `follow_last` (as the operation did, else it could not have left
+    /// through it); up to where the operation left, its walk and this one
+    /// are the same.
+    pub fn exit_of(
+        &self,
+        ctx: &Ctx,
+        at: Option<OfdId>,
+        path: &[u8],
+        follow_last: bool,
+        rest: &mut [u8],
+    ) -> Result<Option<Exit>> {
+        let walk = self.walk(ctx, at, path, follow_last, follow_last, false, Some(rest))?;
+        match walk {
+            Walk::Done(_) => Ok(None),
+            Walk::Exit(exit) => Ok(Some(exit)),
+        }
+    }
+
+    /// Mounts the filesystem inside a larger tree (a grate's `--mount`): `..`
+    /// above the root and a symlink whose target is absolute lead out of it,
+    /// and every path operation that gets there fails with EXDEV. Unmounted
+    /// (the default), the root is its own parent and absolute targets start
+    /// from the root.
+    pub fn set_mounted(&mut self, mounted: bool) {
+        self.mounted = mounted;
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn walk(
         &self,
         ctx: &Ctx,
@@ -128,7 +206,8 @@ impl<
         follow: bool,
         slash_follows: bool,
         creat: bool,
-    ) -> Result<Resolved> {
+        mut rest_out: Option<&mut [u8]>,
+    ) -> Result<Walk> {
         check_path(path)?;
         // An absolute path ignores the base entirely, even a bad one, as Linux does.
         let mut cur = if path[0] == b'/' {
@@ -153,7 +232,7 @@ impl<
                 pos += lead;
             }
             if rest.is_empty() {
-                return Ok(Resolved {
+                return Ok(Walk::Done(Resolved {
                     dir: ROOT,
                     last: Last::Root,
                     name: Name::new(),
@@ -161,7 +240,7 @@ impl<
                     node: Some(ROOT),
                     dirent: None,
                     unlookable: None,
-                });
+                }));
             }
             let comp_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
             let comp = &rest[..comp_len];
@@ -183,7 +262,7 @@ impl<
                     return Err(err);
                 }
                 let slash = slashes > 0;
-                return Ok(Resolved {
+                return Ok(Walk::Done(Resolved {
                     dir: cur,
                     last: Last::Name,
                     name: Name::new(),
@@ -191,7 +270,16 @@ impl<
                     node: None,
                     dirent: None,
                     unlookable: Some(err),
-                });
+                }));
+            }
+            if self.mounted && cur == ROOT && comp == b".." {
+                // The root's parent is the directory holding the mount point.
+                let exit = Exit {
+                    up: true,
+                    len: tail.len(),
+                    followed: links > 0,
+                };
+                return exit.write(tail, rest_out.as_deref_mut());
             }
             let (last, node, dirent) = match comp {
                 b"." => (Last::Dot, Some(cur), None),
@@ -223,6 +311,15 @@ impl<
                 }
                 let b = buf.as_mut().ok_or(Errno::EIO)?;
                 self.data.read(link, 0, &mut b[start..start + target_len]);
+                if self.mounted && b[start] == b'/' {
+                    // An absolute target names a path of the larger tree.
+                    let exit = Exit {
+                        up: false,
+                        len: PATH_MAX - start,
+                        followed: true,
+                    };
+                    return exit.write(&b[start..], rest_out.as_deref_mut());
+                }
                 pos = start;
                 continue;
             }
@@ -232,7 +329,7 @@ impl<
                 } else {
                     Name::new()
                 };
-                return Ok(Resolved {
+                return Ok(Walk::Done(Resolved {
                     dir: cur,
                     last,
                     name,
@@ -240,7 +337,7 @@ impl<
                     node,
                     dirent,
                     unlookable: None,
-                });
+                }));
             }
             cur = node.ok_or(Errno::ENOENT)?;
             pos += comp_len + slashes;

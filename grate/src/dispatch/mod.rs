@@ -172,7 +172,7 @@ impl Grate {
         args: [u64; 6],
     ) -> Reply {
         self.lock_wait = None;
-        let res = self.serve(host, cage, nr, &args);
+        let res = self.serve_paths(host, cage, nr, &args);
         let reply = match res {
             Ok(v) => Reply::Value(v),
             Err(Stop::Err(e)) => Reply::Value(e.neg()),
@@ -195,6 +195,28 @@ impl Grate {
             }
         }
         reply
+    }
+
+    /// Serves the call; in mount mode, tries it again each time one of its
+    /// paths left imfs (the core's EXDEV), with that path going on from
+    /// where it left.
+    fn serve_paths(&mut self, h: &mut dyn Host, cage: CageId, nr: u64, a: &[u64; 6]) -> Res {
+        self.paths.begin_call();
+        let mounted = h.mount_prefix().is_some();
+        self.fs.set_mounted(mounted);
+        let mut res = self.serve(h, cage, nr, a);
+        if !mounted {
+            return res;
+        }
+        let mut exits = 0;
+        while res == Err(Stop::Err(Errno::EXDEV)) && self.redirect_exit(h, cage)? {
+            exits += 1;
+            if exits > paths::MAX_EXITS {
+                return Err(Errno::ELOOP.into());
+            }
+            res = self.serve(h, cage, nr, a);
+        }
+        res
     }
 
     fn serve(&mut self, h: &mut dyn Host, cage: CageId, nr: u64, a: &[u64; 6]) -> Res {

@@ -1,10 +1,17 @@
 //! Path arguments: copied from the cage into fixed buffers, then placed.
 //!
 //! Root mode: every path is imfs, resolved by the core from the cwd or dirfd.
-//! Mount mode: the path is made absolute (imfs cwd/dirfd → prefix + its core
-//! path; host cwd → the host's), normalised lexically, and is imfs only when
-//! it is the prefix or below it; it is then resolved from the imfs root with
-//! the prefix stripped. Anything else is the host's.
+//!
+//! Mount mode: imfs is mounted at the prefix. A relative path from an imfs
+//! cwd or dirfd goes to the core as it is, resolved from that directory's
+//! node. A host path (absolute, or relative to the host cwd) is the host's
+//! until it reaches the prefix, `.` and `..` taken lexically on that side;
+//! from there the core resolves the rest from the imfs root. The core walks
+//! every imfs component itself, as in root mode (symlinks, `.` and `..` on
+//! the directory actually reached); `..` above the imfs root or an absolute
+//! symlink target leaves imfs, which the core reports as EXDEV: the grate
+//! then works out the host path it leads to and tries the call again with
+//! it ([`Grate::redirect_exit`]).
 
 use super::{Grate, Stop};
 use crate::cages::Cwd;
@@ -19,12 +26,22 @@ pub(crate) enum Slot {
     B = 1,
 }
 
+/// Which of a slot's buffers holds a path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Buf {
+    /// The argument as the cage passed it.
+    Raw,
+    /// Mount mode: the host cwd joined with a relative argument.
+    Joined,
+    /// Mount mode: where a path goes on after it left imfs.
+    Redirect,
+}
+
 /// A path's bytes inside the grate's scratch buffers.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PathRef {
     slot: Slot,
-    /// In the normalised (mount mode) buffer rather than the raw one.
-    normalised: bool,
+    buf: Buf,
     start: usize,
     end: usize,
 }
@@ -45,31 +62,72 @@ pub(crate) enum Place {
     Host,
 }
 
+/// Mount mode: a path of this call that the core is resolving, kept so
+/// that when the core reports it left imfs (EXDEV), the grate can tell
+/// where it went.
+#[derive(Clone, Copy, Debug)]
+struct InImfs {
+    target: Target,
+    /// The kernel, given the argument as it is, would resolve it the same
+    /// way: it reached imfs from the host and only `.`, `..` and slashes
+    /// were passed inside imfs (the host's mount point is an empty
+    /// directory, so the kernel walks those the same).
+    kernel_same: bool,
+}
+
+/// A path that left imfs, to be placed again on the next try of the call.
+#[derive(Clone, Copy, Debug)]
+struct Redirect {
+    len: usize,
+    kernel_same: bool,
+}
+
 /// The fixed buffers paths are copied and built in.
 pub(crate) struct PathBufs {
     raw: [Box<[u8]>; 2],
-    norm: [Box<[u8]>; 2],
+    joined: [Box<[u8]>; 2],
+    redirect: [Box<[u8]>; 2],
+    /// Scratch for [`enters_prefix`] and for the rest of a path leaving imfs.
+    scratch: Box<[u8]>,
+    in_imfs: [Option<InImfs>; 2],
+    redirected: [Option<Redirect>; 2],
 }
 
-/// Bytes of the buffer a mount-mode path is built in: prefix, base, '/', path.
-const NORM_LEN: usize = 3 * config::PATH_MAX + 2;
+/// Bytes of a mount-mode buffer: a host cwd or the directory holding the
+/// mount point, '/', and a path of at most PATH_MAX.
+const JOINED_LEN: usize = 2 * config::PATH_MAX + 1;
+
+/// How many times one call may leave imfs and come back (ELOOP past it),
+/// as symlinks followed in one lookup.
+pub(crate) const MAX_EXITS: usize = config::SYMLINK_DEPTH;
 
 impl PathBufs {
     pub fn new() -> PathBufs {
         let buf = |n: usize| vec![0u8; n].into_boxed_slice();
         PathBufs {
             raw: [buf(config::PATH_MAX), buf(config::PATH_MAX)],
-            norm: [buf(NORM_LEN), buf(NORM_LEN)],
+            joined: [buf(JOINED_LEN), buf(JOINED_LEN)],
+            redirect: [buf(JOINED_LEN), buf(JOINED_LEN)],
+            scratch: buf(JOINED_LEN),
+            in_imfs: [None; 2],
+            redirected: [None; 2],
         }
     }
 
     pub fn get(&self, p: &PathRef) -> &[u8] {
-        let buf = if p.normalised {
-            &self.norm[p.slot as usize]
-        } else {
-            &self.raw[p.slot as usize]
+        let i = p.slot as usize;
+        let buf = match p.buf {
+            Buf::Raw => &self.raw[i],
+            Buf::Joined => &self.joined[i],
+            Buf::Redirect => &self.redirect[i],
         };
         &buf[p.start..p.end]
+    }
+
+    /// A new call: no path placed, none redirected.
+    pub fn begin_call(&mut self) {
+        self.in_imfs = [None; 2];
+        self.redirected = [None; 2];
     }
 
     /// A fixed path in slot `slot` (AT_EMPTY_PATH on the root).
@@ -77,67 +135,54 @@ impl PathBufs {
         self.raw[slot as usize][..bytes.len()].copy_from_slice(bytes);
         PathRef {
             slot,
-            normalised: false,
+            buf: Buf::Raw,
             start: 0,
             end: bytes.len(),
         }
     }
 }
 
-/// Resolves `.` and `..` and repeated slashes of the absolute path `buf[..len]`
-/// in place, keeping a trailing slash (it asks for a directory); the new length.
-pub(crate) fn normalise(buf: &mut [u8], len: usize) -> usize {
-    let trailing = len > 1 && (buf[len - 1] == b'/' || ends_with_dots(&buf[..len]));
+/// Where the absolute host path `path` enters the mount point `prefix`,
+/// `.` and `..` taken lexically on the host side: the offset of the rest
+/// of the path (to be resolved inside imfs from its root), or None when
+/// it never gets there. `stack` is scratch of at least `path.len()` bytes.
+pub(crate) fn enters_prefix(path: &[u8], prefix: &[u8], stack: &mut [u8]) -> Option<usize> {
     let (mut r, mut w) = (0, 0);
-    while r < len {
-        while r < len && buf[r] == b'/' {
+    while r < path.len() {
+        while r < path.len() && path[r] == b'/' {
             r += 1;
         }
         let start = r;
-        while r < len && buf[r] != b'/' {
+        while r < path.len() && path[r] != b'/' {
             r += 1;
         }
-        let comp = start..r;
-        match &buf[comp.clone()] {
-            b"" | b"." => {}
+        match &path[start..r] {
+            b"" | b"." => continue,
             b".." => {
                 // Back to the previous '/', never above the root.
-                while w > 0 && buf[w - 1] != b'/' {
+                while w > 0 && stack[w - 1] != b'/' {
                     w -= 1;
                 }
                 w = w.saturating_sub(1);
             }
-            _ => {
-                buf[w] = b'/';
-                w += 1;
-                buf.copy_within(comp.clone(), w);
-                w += comp.len();
+            comp => {
+                let dst = stack.get_mut(w..w + 1 + comp.len())?;
+                dst[0] = b'/';
+                dst[1..].copy_from_slice(comp);
+                w += 1 + comp.len();
             }
         }
+        if &stack[..w] == prefix {
+            return Some(r);
+        }
     }
-    if w == 0 {
-        buf[0] = b'/';
-        return 1;
-    }
-    if trailing {
-        buf[w] = b'/';
-        w += 1;
-    }
-    w
+    None
 }
 
-fn ends_with_dots(p: &[u8]) -> bool {
-    p.ends_with(b"/.") || p.ends_with(b"/..")
-}
-
-/// `path` is `prefix` or below it: the imfs path (prefix stripped, "/" for the prefix itself).
-pub(crate) fn strip_prefix<'a>(path: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
-    let rest = path.strip_prefix(prefix)?;
-    match rest.first() {
-        None => Some(b"/"),
-        Some(b'/') => Some(rest),
-        Some(_) => None,
-    }
+/// Whether `path` has only `.`, `..` and empty components.
+fn only_dots(path: &[u8]) -> bool {
+    path.split(|&b| b == b'/')
+        .all(|c| matches!(c, b"" | b"." | b".."))
 }
 
 /// The mount prefix without a trailing slash ("/" stays "/").
@@ -147,6 +192,13 @@ fn trim_prefix(p: &[u8]) -> &[u8] {
     } else {
         p
     }
+}
+
+/// The directory holding the mount point, without a trailing slash ("" for "/").
+fn prefix_parent(prefix: &[u8]) -> &[u8] {
+    let p = trim_prefix(prefix);
+    let cut = p.iter().rposition(|&b| b == b'/').unwrap_or(0);
+    &p[..cut]
 }
 
 impl Grate {
@@ -175,7 +227,7 @@ impl Grate {
         let len = h.read_cstr(cage, addr, &mut self.paths.raw[slot as usize])?;
         Ok(PathRef {
             slot,
-            normalised: false,
+            buf: Buf::Raw,
             start: 0,
             end: len,
         })
@@ -198,7 +250,8 @@ impl Grate {
 
     /// Copies the path at `addr` into `slot` and places it relative to `dirfd`
     /// (AT_FDCWD for the cwd). `empty_ok` is AT_EMPTY_PATH: an empty path
-    /// names `dirfd` itself.
+    /// names `dirfd` itself. The argument is limited to PATH_MAX bytes with
+    /// its NUL, as Linux limits it; nothing longer is ever built from it.
     pub(crate) fn place(
         &mut self,
         h: &mut dyn Host,
@@ -208,18 +261,24 @@ impl Grate {
         slot: Slot,
         empty_ok: bool,
     ) -> Result<Place, Stop> {
+        let i = slot as usize;
+        self.paths.in_imfs[i] = None;
+        if let Some(r) = self.paths.redirected[i] {
+            // A retry: the path left imfs and goes on from an absolute host path.
+            return self.place_host_path(h, slot, Buf::Redirect, r.len, r.kernel_same);
+        }
         let len = if empty_ok && addr == 0 {
             0 // Linux 6.11+ accepts NULL with AT_EMPTY_PATH.
         } else {
-            h.read_cstr(cage, addr, &mut self.paths.raw[slot as usize])?
+            h.read_cstr(cage, addr, &mut self.paths.raw[i])?
         };
         let raw = PathRef {
             slot,
-            normalised: false,
+            buf: Buf::Raw,
             start: 0,
             end: len,
         };
-        let absolute = len > 0 && self.paths.raw[slot as usize][0] == b'/';
+        let absolute = len > 0 && self.paths.raw[i][0] == b'/';
         if len == 0 && !empty_ok {
             return Err(Errno::ENOENT.into());
         }
@@ -229,87 +288,156 @@ impl Grate {
         } else {
             Some(self.base(h, cage, dirfd)?)
         };
-        let Some(prefix) = h.mount_prefix() else {
-            // Root mode: the core resolves from the base.
-            return Ok(match base {
-                None => Place::Imfs(Target {
-                    dir: None,
-                    path: raw,
-                }),
-                Some(Base::Imfs(dir)) if len > 0 => Place::Imfs(Target { dir, path: raw }),
-                Some(Base::Imfs(Some(ofd))) => Place::Fd(ofd),
-                Some(Base::Imfs(None)) => Place::Imfs(Target {
-                    dir: None,
-                    path: self.paths.put(slot, b"/"),
-                }),
-                // AT_EMPTY_PATH on a host fd is a call on that fd: the host's.
-                Some(Base::Host) if len == 0 => Place::Host,
-                // A host dirfd names no imfs directory.
-                Some(Base::Host) => return Err(Errno::ENOTDIR.into()),
-            });
-        };
-        if len == 0 {
-            return Ok(match base {
-                Some(Base::Imfs(Some(ofd))) => Place::Fd(ofd),
-                Some(Base::Imfs(None)) => Place::Imfs(Target {
-                    dir: None,
-                    path: self.paths.put(slot, b"/"),
-                }),
-                _ => Place::Host,
-            });
-        }
-        // Mount mode: build the absolute path, normalise it, compare with the prefix.
-        let prefix_len = trim_prefix(prefix).len();
-        let norm = &mut self.paths.norm[slot as usize];
-        let mut n = 0;
-        let push = |norm: &mut [u8], bytes: &[u8], n: &mut usize| -> Result<(), Errno> {
-            let dst = norm
-                .get_mut(*n..*n + bytes.len())
-                .ok_or(Errno::ENAMETOOLONG)?;
-            dst.copy_from_slice(bytes);
-            *n += bytes.len();
-            Ok(())
-        };
-        match base {
-            None => {}
-            Some(Base::Imfs(dir)) => {
-                push(norm, &trim_prefix(prefix)[..prefix_len], &mut n)?;
-                if let Some(ofd) = dir {
-                    let got = self.fs.path_of(ofd, &mut norm[n..]).map_err(|e| match e {
-                        Errno::ERANGE => Errno::ENAMETOOLONG,
-                        e => e,
-                    })?;
-                    n += got;
-                }
-                push(norm, b"/", &mut n)?;
+        let mounted = h.mount_prefix().is_some();
+        Ok(match base {
+            None if mounted => return self.place_host_path(h, slot, Buf::Raw, len, true),
+            None => Place::Imfs(Target {
+                dir: None,
+                path: raw,
+            }),
+            // Both modes: the core resolves from the base directory's node.
+            Some(Base::Imfs(dir)) if len > 0 => {
+                let target = Target { dir, path: raw };
+                self.paths.in_imfs[i] = Some(InImfs {
+                    target,
+                    kernel_same: false,
+                });
+                Place::Imfs(target)
             }
+            Some(Base::Imfs(Some(ofd))) => Place::Fd(ofd),
+            Some(Base::Imfs(None)) => Place::Imfs(Target {
+                dir: None,
+                path: self.paths.put(slot, b"/"),
+            }),
+            // AT_EMPTY_PATH on a host fd is a call on that fd: the host's.
+            Some(Base::Host) if len == 0 => Place::Host,
+            // A host dirfd names no imfs directory.
+            Some(Base::Host) if !mounted => return Err(Errno::ENOTDIR.into()),
+            // Mount mode: a host dirfd's path is the kernel's to resolve.
+            Some(Base::Host) if dirfd != AT_FDCWD => Place::Host,
             Some(Base::Host) => {
-                if dirfd != AT_FDCWD {
-                    return Ok(Place::Host);
-                }
-                n = h.host_cwd(cage, norm)?;
-                push(norm, b"/", &mut n)?;
+                // Relative to the host cwd: it may lead into the mount point.
+                let joined = &mut self.paths.joined[i];
+                let mut n = h.host_cwd(cage, joined)?;
+                let raw = &self.paths.raw[i][..len];
+                let dst = joined
+                    .get_mut(n..n + 1 + len)
+                    .ok_or(Errno::ENAMETOOLONG)?;
+                dst[0] = b'/';
+                dst[1..].copy_from_slice(raw);
+                n += 1 + len;
+                return self.place_host_path(h, slot, Buf::Joined, n, true);
             }
-        }
-        push(norm, &self.paths.raw[slot as usize][..len], &mut n)?;
-        let n = normalise(norm, n);
+        })
+    }
+
+    /// Mount mode: places the absolute host path in `buf[..len]` of `slot`.
+    /// It is imfs's from where it enters the mount point on (resolved by the
+    /// core from the imfs root). Otherwise it is the host's, which the
+    /// kernel can only serve when, given the argument as passed, it
+    /// resolves it the same way (`kernel_same`): a path that left imfs
+    /// from inside (an imfs cwd, directory or symlink) cannot be handed to
+    /// the kernel, and fails with EXDEV.
+    fn place_host_path(
+        &mut self,
+        h: &mut dyn Host,
+        slot: Slot,
+        buf: Buf,
+        len: usize,
+        kernel_same: bool,
+    ) -> Result<Place, Stop> {
+        let i = slot as usize;
         let prefix = trim_prefix(h.mount_prefix().unwrap_or(b"/"));
-        let norm = &self.paths.norm[slot as usize][..n];
-        let Some(inner) = strip_prefix(norm, prefix) else {
-            return Ok(Place::Host);
+        let paths = &mut self.paths;
+        let bytes = match buf {
+            Buf::Raw => &paths.raw[i][..len],
+            Buf::Joined => &paths.joined[i][..len],
+            Buf::Redirect => &paths.redirect[i][..len],
         };
-        let path = if norm.len() == prefix.len() {
-            // The prefix itself is the imfs root.
-            self.paths.put(slot, b"/")
+        let Some(start) = enters_prefix(bytes, prefix, &mut paths.scratch) else {
+            return match kernel_same {
+                true => Ok(Place::Host),
+                false => Err(Errno::EXDEV.into()),
+            };
+        };
+        let path = if start == len {
+            // The mount point itself is the imfs root.
+            paths.put(slot, b"/")
         } else {
             PathRef {
                 slot,
-                normalised: true,
-                start: n - inner.len(),
-                end: n,
+                buf,
+                start,
+                end: len,
             }
         };
-        Ok(Place::Imfs(Target { dir: None, path }))
+        let target = Target { dir: None, path };
+        paths.in_imfs[i] = Some(InImfs {
+            target,
+            kernel_same,
+        });
+        Ok(Place::Imfs(target))
+    }
+
+    /// Mount mode, after a call failed with EXDEV: finds the path of the
+    /// call that left imfs (`..` above its root, or an absolute symlink
+    /// target) and sets where it goes on, for the call to be tried again.
+    /// False when no path left imfs: the EXDEV is the call's answer.
+    pub(crate) fn redirect_exit(&mut self, h: &mut dyn Host, cage: CageId) -> Result<bool, Errno> {
+        let ctx = self.ctx(h, cage);
+        let parent = prefix_parent(h.mount_prefix().unwrap_or(b"/"));
+        // The last component's symlink is tried last: only a call that
+        // follows it can have left through it, and a call on two paths
+        // (rename, link) follows neither unless told.
+        for follow_last in [false, true] {
+            for i in 0..2 {
+                let Some(placed) = self.paths.in_imfs[i] else {
+                    continue;
+                };
+                let PathBufs {
+                    raw,
+                    joined,
+                    redirect,
+                    scratch,
+                    redirected,
+                    ..
+                } = &mut self.paths;
+                let p = placed.target.path;
+                let path = match p.buf {
+                    Buf::Raw => &raw[i][p.start..p.end],
+                    Buf::Joined => &joined[i][p.start..p.end],
+                    Buf::Redirect => &redirect[i][p.start..p.end],
+                };
+                let dir = placed.target.dir;
+                let Some(exit) = self.fs.exit_of(&ctx, dir, path, follow_last, scratch)? else {
+                    continue;
+                };
+                // Without a symlink on the way the rest is a suffix of the path.
+                let consumed = path.len().checked_sub(exit.len).map(|n| &path[..n]);
+                let kernel_same = placed.kernel_same
+                    && exit.up
+                    && !exit.followed
+                    && consumed.is_some_and(only_dots);
+                // The rest goes on from the directory holding the mount
+                // point, or is a whole absolute path (a symlink's target).
+                let lead = if exit.up { parent } else { &b""[..] };
+                let len = lead.len() + exit.len;
+                let dst = redirect[i]
+                    .get_mut(..len.max(1))
+                    .ok_or(Errno::ENAMETOOLONG)?;
+                dst[..lead.len()].copy_from_slice(lead);
+                dst[lead.len()..len].copy_from_slice(&scratch[..exit.len]);
+                if len == 0 {
+                    dst[0] = b'/'; // `..` of a mount point directly under "/".
+                }
+                redirected[i] = Some(Redirect {
+                    len: len.max(1),
+                    kernel_same,
+                });
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The directory a relative path starts from.
@@ -339,29 +467,34 @@ enum Base {
 mod tests {
     use super::*;
 
-    fn norm(p: &str) -> String {
-        let mut buf = p.as_bytes().to_vec();
-        buf.push(0);
-        let n = normalise(&mut buf, p.len());
-        String::from_utf8(buf[..n].to_vec()).unwrap()
+    fn entry(path: &str, prefix: &str) -> Option<String> {
+        let mut stack = vec![0u8; path.len() + 1];
+        let at = enters_prefix(path.as_bytes(), prefix.as_bytes(), &mut stack)?;
+        Some(path[at..].to_string())
     }
 
     #[test]
-    fn lexical_normalisation() {
-        assert_eq!(norm("/"), "/");
-        assert_eq!(norm("//a//b/"), "/a/b/");
-        assert_eq!(norm("/a/./b/../c"), "/a/c");
-        assert_eq!(norm("/../../x"), "/x");
-        assert_eq!(norm("/a/b/.."), "/a/");
-        assert_eq!(norm("/a/.."), "/");
-        assert_eq!(norm("/a/b/."), "/a/b/");
+    fn where_a_host_path_enters_the_mount_point() {
+        assert_eq!(entry("/imfs", "/imfs").as_deref(), Some(""));
+        assert_eq!(entry("/imfs/a/../b/.", "/imfs").as_deref(), Some("/a/../b/."));
+        assert_eq!(entry("//imfs//x", "/imfs").as_deref(), Some("//x"));
+        assert_eq!(entry("/tmp/../imfs/x", "/imfs").as_deref(), Some("/x"));
+        assert_eq!(entry("/../../imfs/./x", "/imfs").as_deref(), Some("/./x"));
+        assert_eq!(entry("/mnt/./imfs/..", "/mnt/imfs").as_deref(), Some("/.."));
+        assert_eq!(entry("/imfsx/a", "/imfs"), None);
+        assert_eq!(entry("/mnt", "/mnt/imfs"), None);
+        assert_eq!(entry("/etc/hosts", "/imfs"), None);
     }
 
     #[test]
-    fn prefix_matching() {
-        assert_eq!(strip_prefix(b"/mnt/imfs", b"/mnt/imfs"), Some(&b"/"[..]));
-        assert_eq!(strip_prefix(b"/mnt/imfs/a", b"/mnt/imfs"), Some(&b"/a"[..]));
-        assert_eq!(strip_prefix(b"/mnt/imfsx", b"/mnt/imfs"), None);
-        assert_eq!(strip_prefix(b"/mnt", b"/mnt/imfs"), None);
+    fn the_directory_holding_the_mount_point() {
+        assert_eq!(prefix_parent(b"/imfs"), b"");
+        assert_eq!(prefix_parent(b"/mnt/imfs/"), b"/mnt");
+    }
+
+    #[test]
+    fn dots_only() {
+        assert!(only_dots(b"/./..//."));
+        assert!(!only_dots(b"/./a/.."));
     }
 }
