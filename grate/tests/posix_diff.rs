@@ -4,16 +4,18 @@
 //! cases and prints what each call returned (value, errno, comparable
 //! results), judging nothing itself. It runs twice: natively on a fresh
 //! directory of /dev/shm (a real tmpfs, the oracle), and under imfs-grate in
-//! root mode with base "/". Every line whose result differs is a discrepancy
-//! of imfs, and the test lists all of them.
+//! root mode with base "/", and again in mount mode with base the prefix.
+//! Every line whose result differs is a discrepancy of imfs, and the test
+//! lists all of them.
 #![cfg(target_os = "linux")]
 
 mod common;
 
 use common::native::native_prog;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 const GRATE: &str = env!("CARGO_BIN_EXE_imfs-grate");
 
@@ -75,25 +77,36 @@ impl Drop for ShmDir {
     }
 }
 
-fn shm_dir() -> ShmDir {
-    let dir = PathBuf::from(format!("/dev/shm/imfs-posix-diff-{}", std::process::id()));
+fn shm_dir(tag: &str) -> ShmDir {
+    let dir = PathBuf::from(format!(
+        "/dev/shm/imfs-posix-diff-{tag}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir(&dir).expect("a tmpfs at /dev/shm is the oracle of this test");
     ShmDir(dir)
 }
 
-#[test]
-fn posix_edge_cases_match_tmpfs() {
-    let bin = native_prog("posix_edges", &["-Werror"]);
-    let dir = shm_dir();
-    let native = Command::new(&bin)
+/// posix_edges, built once for both tests (they run in parallel threads).
+fn posix_edges() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| native_prog("posix_edges", &["-Werror"]))
+}
+
+/// Runs posix_edges on tmpfs and under the grate (`grate_args` before the
+/// program, BASE `base`), and fails listing every difference.
+fn compare_with_tmpfs(tag: &str, grate_args: &[&str], base: &str) {
+    let bin = posix_edges();
+    let dir = shm_dir(tag);
+    let native = Command::new(bin)
         .arg(&dir.0)
         .output()
         .expect("running posix_edges natively");
     let tmpfs = lines_of("native (tmpfs)", &native);
     let grated = Command::new(GRATE)
-        .arg(&bin)
-        .arg("/")
+        .args(grate_args)
+        .arg(bin)
+        .arg(base)
         .output()
         .expect("running imfs-grate");
     let imfs = lines_of("imfs-grate", &grated);
@@ -105,9 +118,27 @@ fn posix_edge_cases_match_tmpfs() {
     let diffs = differences(&tmpfs, &imfs);
     assert!(
         diffs.is_empty(),
-        "{} of {} results differ from tmpfs:\n{}",
+        "{} of {} results differ from tmpfs ({grate_args:?}):\n{}",
         diffs.len(),
         tmpfs.len(),
         diffs.join("\n")
+    );
+}
+
+#[test]
+fn posix_edge_cases_match_tmpfs() {
+    compare_with_tmpfs("root", &[], "/");
+}
+
+/// The same cases with imfs mounted in the host tree: every path the
+/// program passes is absolute under the prefix or relative to an imfs cwd,
+/// and the grate must resolve it as in root mode.
+#[test]
+fn posix_edge_cases_match_tmpfs_under_mount() {
+    let prefix = format!("/tmp/imfs-posix-diff-mount-{}", std::process::id());
+    compare_with_tmpfs("mount", &["--mount", &prefix], &prefix);
+    assert!(
+        !Path::new(&prefix).exists(),
+        "the mount point the grate made is left behind"
     );
 }

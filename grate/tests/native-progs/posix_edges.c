@@ -4,8 +4,9 @@
  * (comparable stat fields, sorted directory listings, content hashes,
  * readlink targets and getcwd with BASE replaced by <B>).
  *
- * grate/tests/posix_diff.rs runs it on a fresh tmpfs directory (the oracle)
- * and under imfs-grate with BASE "/", and diffs the two outputs line by line.
+ * grate/tests/posix_diff.rs runs it on a fresh tmpfs directory (the oracle),
+ * under imfs-grate with BASE "/" and under `imfs-grate --mount PREFIX` with
+ * BASE PREFIX, and diffs the outputs line by line.
  * So nothing here may depend on BASE's length or on host state: paths are
  * relative to a per-section directory, values that differ by design
  * (st_dev, st_ino, timestamps, statfs, devices) are not printed, and times
@@ -717,6 +718,60 @@ static void sec_path(void) {
     T("chdir_chain_40", chdir("e39"));
     cwd("cwd_after_chain");
     T("chdir_back", chdir(".."));
+}
+
+/* The directory actually reached: `..` after a symlink, and PATH_MAX counted
+ * on the argument, never on the cwd in front of it. */
+static void sec_walk(void) {
+    section("walk");
+    T("mkdir_x", mkdir("x", 0755));
+    T("mkdir_x_y", mkdir("x/y", 0755));
+    T("sym_l", symlink("x/y", "l"));
+    T("sym_abs_l", symlink(A("walk/x/y"), "abs_l"));
+    T("put_via_l_dotdot", put("l/../z", "z"));
+    ST("x_z", "x/z");
+    ST("z_beside_l", "z");
+    T("put_via_abs_l_dotdot", put("abs_l/../z2", "z2"));
+    ST("x_z2", "x/z2");
+    T("mkdir_via_l_dotdot", mkdir("l/../w", 0755));
+    ST("x_w", "x/w");
+    T("rmdir_via_l_dot", rmdir("l/."));
+    T("rmdir_via_l_dotdot", rmdir("l/.."));
+    T("rename_via_l_dot", rename("l/.", "m"));
+    T("rename_via_l_dotdot_z", rename("l/../z", "l/../z3"));
+    ST("x_z3", "x/z3");
+    ST("abs_l_dotdot_dotdot", "abs_l/../../x/y");
+
+    /* 8 levels of 200-byte names, then a relative path of real components:
+     * 4095 bytes work from there, 4096 are ENAMETOOLONG. */
+    char *n200 = repeat('d', 200);
+    int ok = 0;
+    for (int i = 0; i < 8; i++) ok += mkdir(n200, 0755) == 0 && chdir(n200) == 0;
+    emit("deep_cwd", ok, 0, NULL);
+    static char rel[4200];
+    size_t n = 0;
+    ok = 0;
+    for (int i = 0; i < 40; i++) {
+        memset(rel + n, 'a', 100);
+        n += 100;
+        rel[n] = 0;
+        ok += mkdir(rel, 0755) == 0;
+        rel[n++] = '/';
+    }
+    emit("deep_rel_dirs", ok, 0, NULL);
+    memset(rel + n, 'f', 4095 - n);
+    rel[4095] = 0;
+    op("creat_rel_4095", rel, O_CREAT | O_WRONLY, 0644);
+    ST("stat_rel_4095", rel);
+    T("truncate_rel_4095", truncate(rel, 1));
+    T("chmod_rel_4095", chmod(rel, 0600));
+    rel[4095] = 'f';
+    rel[4096] = 0;
+    ST("stat_rel_4096", rel);
+    op("creat_rel_4096", rel, O_CREAT | O_WRONLY, 0644);
+    T("mkdir_rel_4096", mkdir(rel, 0755));
+    T("chdir_back_up", chdir(A("walk")));
+    cwd("cwd_walk");
 }
 
 static void sec_mkdir(void) {
@@ -1849,6 +1904,7 @@ int main(int argc, char **argv) {
     umask(022);
     sec_open();
     sec_path();
+    sec_walk();
     sec_mkdir();
     sec_unlink();
     sec_link();
