@@ -189,6 +189,17 @@ fn path_max_limits_the_argument_not_the_joined_path() {
     assert_eq!(t.sys(nr::STAT, &[p, b]), 0);
     let p = t.s(&format!("{rel}{}", "f".repeat(name + 1)));
     assert_eq!(t.sys(nr::STAT, &[p, b]), e(Errno::ENAMETOOLONG));
+    // The same from a dirfd on that directory, with the cwd back at the host.
+    let dirfd = t.open(&dir, libc::O_RDONLY | libc::O_DIRECTORY, 0) as u64;
+    let home = t.s("/home/u");
+    assert!(is_continue(&mut t, nr::CHDIR, &[home]));
+    let p = t.s(&longest);
+    assert_eq!(t.sys(nr::NEWFSTATAT, &[dirfd, p, b, 0]), 0);
+    let p = t.s(&format!("{rel}{}", "f".repeat(name + 1)));
+    assert_eq!(
+        t.sys(nr::NEWFSTATAT, &[dirfd, p, b, 0]),
+        e(Errno::ENAMETOOLONG)
+    );
     // From the host side the whole argument counts, prefix and all.
     t.create(&format!("{dir}/f"), b"");
     let abs = |len: usize| format!("{dir}{}f", "/".repeat(len - dir.len() - 1));

@@ -312,3 +312,34 @@ fn orphans_keep_their_fds_and_are_waited_for() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "orphan ok\n");
 }
+
+#[test]
+fn mount_mode_resolves_each_imfs_component_like_the_kernel() {
+    let dir = mount_dir("walk");
+    let p = dir.to_str().unwrap();
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    let script = format!(
+        "cd {p} && mkdir -p x/y && ln -s x/y l && echo z > l/../z && cat x/z && ls x; \
+         rmdir x/y/. 2>&1; rmdir x/y/.. 2>&1; stat -c %F nothere/.. 2>&1; stat -c %F x/z/.. 2>&1; \
+         ln -s {p}/x abs && cat abs/z && cat {p}/x/y/../../../{name}/x/z && ls {p}/.. | grep -cx {name}; \
+         cat x/../../{name}/x/z; cat ../../etc/hostname 2>&1"
+    );
+    let out = grate(&["--mount", p, "sh", "-c", &script]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[..3], ["z", "y", "z"], "stdout: {stdout}");
+    let want = [
+        "Invalid argument",
+        "Directory not empty",
+        "No such file or directory",
+        "Not a directory",
+    ];
+    for (line, want) in lines[3..7].iter().zip(want) {
+        assert!(line.ends_with(want), "{line:?} is not {want:?}");
+    }
+    assert_eq!(lines[7..10], ["z", "z", "1"], "stdout: {stdout}");
+    assert_eq!(lines[10], "z", "stdout: {stdout}");
+    // From an imfs cwd the kernel cannot be handed a host path: never a wrong file.
+    assert!(lines[11].ends_with("Invalid cross-device link"), "{stdout}");
+    assert!(is_empty_dir(&dir));
+}

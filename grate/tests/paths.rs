@@ -761,3 +761,38 @@ fn supplementary_groups_and_real_ids_come_from_the_host() {
         0
     );
 }
+
+#[test]
+fn path_max_limits_the_argument_from_a_deep_cwd_or_dirfd() {
+    // Root mode: the cwd's own depth (1,608 bytes here) never counts.
+    let mut t = T::new();
+    let mut dir = String::new();
+    for _ in 0..8 {
+        dir += &format!("/{}", "d".repeat(200));
+        assert_eq!(t.mkdir(&dir), 0);
+    }
+    let d = t.s(&dir);
+    assert_eq!(t.sys(nr::CHDIR, &[d]), 0);
+    let mut rel = String::new();
+    for _ in 0..40 {
+        rel += &"a".repeat(100);
+        assert_eq!(t.mkdir(&rel), 0);
+        rel += "/";
+    }
+    let name = config::PATH_MAX - 1 - rel.len();
+    let longest = format!("{rel}{}", "f".repeat(name));
+    let too_long = format!("{rel}{}", "f".repeat(name + 1));
+    let fd = t.open(&longest, libc::O_CREAT | libc::O_WRONLY, 0o644);
+    assert!(fd >= 0, "{fd}");
+    let b = t.buf(256);
+    let dirfd = t.open(&dir, libc::O_RDONLY | libc::O_DIRECTORY, 0) as u64;
+    let root = t.s("/");
+    assert_eq!(t.sys(nr::CHDIR, &[root]), 0);
+    let (ok, long) = (t.s(&longest), t.s(&too_long));
+    assert_eq!(t.sys(nr::NEWFSTATAT, &[dirfd, ok, b, 0]), 0);
+    assert_eq!(
+        t.sys(nr::NEWFSTATAT, &[dirfd, long, b, 0]),
+        e(Errno::ENAMETOOLONG)
+    );
+    t.check();
+}
