@@ -15,6 +15,10 @@ pub enum Cwd {
     Imfs(Option<OfdId>),
     /// Mount mode: a host directory, which only the host knows.
     Host,
+    /// Mount mode: the imfs root, reached by a chdir the kernel made too, so
+    /// the kernel's own cwd is the host's mount point directory and a path
+    /// that climbs out of imfs with `..` means the same to the kernel.
+    MountPoint,
 }
 
 /// One cage's cwd and umask.

@@ -233,12 +233,24 @@ fn leaving_imfs_goes_on_at_the_host() {
     assert_eq!(t.cat("/mnt/imfs/d/../../imfs/f").unwrap(), b"F");
     assert_eq!(t.cat("/mnt/imfs/../../mnt/imfs/d/../f").unwrap(), b"F");
     assert_eq!(t.cat("/tmp/../mnt/imfs/f").unwrap(), b"F");
-    // An imfs cwd at the imfs root.
-    let top = t.s("/mnt/imfs");
-    assert_eq!(t.sys(nr::CHDIR, &[top]), 0);
+    // chdir to the imfs root by a path the kernel can follow: the kernel
+    // chdirs too (to the host's mount point), so `..` from there is its own.
+    let (top, b) = (t.s("/mnt/imfs/."), t.buf(64));
+    assert!(is_continue(&mut t, nr::CHDIR, &[top]));
+    assert_eq!(t.sys(nr::GETCWD, &[b, 64]), 10);
+    assert_eq!(t.h.get(CAGE, b, 10), b"/mnt/imfs\0");
     assert_eq!(t.cat("../imfs/d/../f").unwrap(), b"F");
+    assert_eq!(t.cat("f").unwrap(), b"F");
+    let p = t.s("../etc/passwd");
+    assert!(is_continue(&mut t, nr::OPEN, &[p, 0, 0]));
+    let p = t.s("./..");
+    assert!(is_continue(&mut t, nr::STAT, &[p, b]));
+    // Reached through an imfs directory the kernel cannot: it stays behind.
+    let p = t.s("d/..");
+    assert_eq!(t.sys(nr::CHDIR, &[p]), 0);
     let p = t.s("../etc/passwd");
     assert_eq!(t.sys(nr::OPEN, &[p, 0, 0]), e(Errno::EXDEV));
+    assert_eq!(t.cat("f").unwrap(), b"F");
     t.check();
 }
 

@@ -124,6 +124,11 @@ impl<
         Ok(())
     }
 
+    /// Whether `ofd` is open on the root directory.
+    pub fn is_root(&self, ofd: OfdId) -> Result<bool> {
+        Ok(self.ofd(ofd)?.node == ROOT)
+    }
+
     /// getcwd: the absolute path of directory `ofd` into `buf` (no NUL), its length.
     /// ENOENT once the directory is removed, ERANGE when `buf` is too short.
     pub fn path_of(&self, ofd: OfdId, buf: &mut [u8]) -> Result<usize> {

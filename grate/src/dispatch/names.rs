@@ -551,8 +551,10 @@ impl Grate {
     /// As Linux: the path and its NUL must fit PATH_MAX (ENAMETOOLONG, before
     /// the size is looked at), then ERANGE when `size` is too small.
     pub(super) fn getcwd(&mut self, h: &mut dyn Host, cage: CageId, buf: u64, size: u64) -> Res {
-        let Cwd::Imfs(dir) = self.cage_state(h, cage).cwd else {
-            return Err(Stop::Continue);
+        let dir = match self.cage_state(h, cage).cwd {
+            Cwd::Imfs(dir) => dir,
+            Cwd::MountPoint => None,
+            Cwd::Host => return Err(Stop::Continue),
         };
         // Mount mode: imfs paths appear under the prefix (a root mount adds nothing).
         let prefix = match h.mount_prefix() {
@@ -613,6 +615,13 @@ impl Grate {
         if let Err(e) = self.fs.access(&ctx, Some(ofd), b".", X_OK, true) {
             let _ = self.fs.close(ofd);
             return Err(e.into());
+        }
+        if self.fs.is_root(ofd)? && self.paths.kernel_reaches_mount_point(Slot::A) {
+            // The kernel can follow to the mount point itself: it does, so
+            // that paths climbing out of imfs from here stay the kernel's.
+            let _ = self.fs.close(ofd);
+            self.set_cwd(h, cage, Cwd::MountPoint)?;
+            return Err(Stop::Continue);
         }
         self.set_cwd(h, cage, Cwd::Imfs(Some(ofd)))?;
         Ok(0)

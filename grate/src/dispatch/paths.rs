@@ -124,6 +124,14 @@ impl PathBufs {
         &buf[p.start..p.end]
     }
 
+    /// Whether the path placed in `slot` reached the imfs root the way the
+    /// kernel would reach the mount point: from the host, through nothing
+    /// but `.` and slashes inside imfs.
+    pub fn kernel_reaches_mount_point(&self, slot: Slot) -> bool {
+        self.in_imfs[slot as usize]
+            .is_some_and(|p| p.kernel_same && only_dots(self.get(&p.target.path)))
+    }
+
     /// A new call: no path placed, none redirected.
     pub fn begin_call(&mut self) {
         self.in_imfs = [None; 2];
@@ -304,8 +312,16 @@ impl Grate {
                 });
                 Place::Imfs(target)
             }
+            Some(Base::MountPoint) if len > 0 => {
+                let target = Target { dir: None, path: raw };
+                self.paths.in_imfs[i] = Some(InImfs {
+                    target,
+                    kernel_same: true,
+                });
+                Place::Imfs(target)
+            }
             Some(Base::Imfs(Some(ofd))) => Place::Fd(ofd),
-            Some(Base::Imfs(None)) => Place::Imfs(Target {
+            Some(Base::Imfs(None) | Base::MountPoint) => Place::Imfs(Target {
                 dir: None,
                 path: self.paths.put(slot, b"/"),
             }),
@@ -446,6 +462,7 @@ impl Grate {
             return Ok(match self.cage_state(h, cage).cwd {
                 Cwd::Imfs(dir) => Base::Imfs(dir),
                 Cwd::Host => Base::Host,
+                Cwd::MountPoint => Base::MountPoint,
             });
         }
         match h.fds().get(cage, dirfd) {
@@ -461,6 +478,8 @@ impl Grate {
 enum Base {
     Imfs(Option<OfdId>),
     Host,
+    /// The imfs root, where the kernel's cwd is the mount point ([`Cwd::MountPoint`]).
+    MountPoint,
 }
 
 #[cfg(test)]
