@@ -78,6 +78,12 @@ fn cwd_moves_between_host_and_imfs() {
     assert!(t.sys(nr::OPENAT, &[fd, rel, 0, 0]) >= 0);
     // A host dirfd with a relative path is the host's.
     assert!(is_continue(&mut t, nr::OPENAT, &[0, rel, 0, 0]));
+    // Unless it leads into the prefix from the directory the fd is open on.
+    t.h.host_fd_dirs.insert((CAGE, 0), b"/mnt/other".to_vec());
+    let (into, b) = (t.s("../imfs/d/x"), t.buf(256));
+    assert_eq!(t.sys(nr::NEWFSTATAT, &[0, into, b, 0]), 0);
+    let beside = t.s("../imfsx/d/x");
+    assert!(is_continue(&mut t, nr::NEWFSTATAT, &[0, beside, b, 0]));
 }
 
 #[test]

@@ -329,12 +329,19 @@ impl Grate {
             Some(Base::Host) if len == 0 => Place::Host,
             // A host dirfd names no imfs directory.
             Some(Base::Host) if !mounted => return Err(Errno::ENOTDIR.into()),
-            // Mount mode: a host dirfd's path is the kernel's to resolve.
-            Some(Base::Host) if dirfd != AT_FDCWD => Place::Host,
             Some(Base::Host) => {
-                // Relative to the host cwd: it may lead into the mount point.
+                // Relative to the host cwd or a host dirfd: it may lead into
+                // the mount point. A dirfd whose directory the host cannot
+                // name is the kernel's alone.
                 let joined = &mut self.paths.joined[i];
-                let mut n = h.host_cwd(cage, joined)?;
+                let mut n = if dirfd == AT_FDCWD {
+                    h.host_cwd(cage, joined)?
+                } else {
+                    match h.host_dir_of_fd(cage, dirfd, joined) {
+                        Ok(n) => n,
+                        Err(_) => return Ok(Place::Host),
+                    }
+                };
                 let raw = &self.paths.raw[i][..len];
                 let dst = joined
                     .get_mut(n..n + 1 + len)

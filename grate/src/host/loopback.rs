@@ -26,6 +26,8 @@ pub struct Loopback {
     pub prefix: Option<Vec<u8>>,
     /// Host cwd per cage (mount mode).
     pub host_cwds: HashMap<CageId, Vec<u8>>,
+    /// Host directories behind host fds (mount mode), by (cage, fd).
+    pub host_fd_dirs: HashMap<(CageId, i32), Vec<u8>>,
     /// (cage, syscall number) of every call that came back as Continue.
     pub continued: Vec<(CageId, u64)>,
     /// Credentials every cage runs with.
@@ -51,6 +53,7 @@ impl Loopback {
             },
             prefix: None,
             host_cwds: HashMap::new(),
+            host_fd_dirs: HashMap::new(),
             continued: Vec::new(),
             creds: Creds::ids(0, 0),
         }
@@ -201,6 +204,13 @@ impl Host for Loopback {
         let dst = buf.get_mut(..cwd.len()).ok_or(Errno::ENAMETOOLONG)?;
         dst.copy_from_slice(cwd);
         Ok(cwd.len())
+    }
+
+    fn host_dir_of_fd(&mut self, cage: CageId, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        let dir = self.host_fd_dirs.get(&(cage, fd)).ok_or(Errno::ENOTDIR)?;
+        let dst = buf.get_mut(..dir.len()).ok_or(Errno::ENAMETOOLONG)?;
+        dst.copy_from_slice(dir);
+        Ok(dir.len())
     }
 
     fn fds(&mut self) -> &mut dyn FdTable {

@@ -117,6 +117,13 @@ pub trait Host {
         let _ = (cage, buf);
         Err(Errno::ENOSYS)
     }
+    /// Mount mode: the absolute host path of the directory the cage's host
+    /// fd `fd` is open on, into `buf`; its length. An error when the fd is
+    /// not a directory or its path is unknown: the kernel then resolves alone.
+    fn host_dir_of_fd(&mut self, cage: CageId, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        let _ = (cage, fd, buf);
+        Err(Errno::ENOSYS)
+    }
     /// The cages' fd tables.
     fn fds(&mut self) -> &mut dyn FdTable;
     /// Who the cage is: owner of what it creates and the subject of

@@ -150,6 +150,15 @@ impl<T: FdTable> Host for NativeHost<T> {
         Ok(bytes.len())
     }
 
+    fn host_dir_of_fd(&mut self, cage: CageId, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        let pid = *self.pids.get(&cage).ok_or(Errno::ESRCH)?;
+        let dir = procs::dir_of_fd(pid, fd).ok_or(Errno::ENOTDIR)?;
+        let bytes = dir.as_os_str().as_bytes();
+        let out = buf.get_mut(..bytes.len()).ok_or(Errno::ENAMETOOLONG)?;
+        out.copy_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
     fn fds(&mut self) -> &mut dyn FdTable {
         &mut self.fds
     }

@@ -4,6 +4,7 @@ use crate::host::Creds;
 use imfs_core::Groups;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 
 /// The thread group (process) thread `tid` belongs to.
 pub fn tgid_of(tid: u32) -> Option<u32> {
@@ -122,9 +123,33 @@ pub fn cwd_of(pid: u32) -> io::Result<std::path::PathBuf> {
     std::fs::read_link(format!("/proc/{pid}/cwd"))
 }
 
+/// The path of the directory `pid`'s fd `fd` is open on; None when it is
+/// not an existing directory (a file, a pipe, a removed directory).
+pub fn dir_of_fd(pid: u32, fd: i32) -> Option<std::path::PathBuf> {
+    let link = format!("/proc/{pid}/fd/{fd}");
+    if !std::fs::metadata(&link).ok()?.is_dir() {
+        return None;
+    }
+    let path = std::fs::read_link(&link).ok()?;
+    let removed = path.as_os_str().as_bytes().ends_with(b" (deleted)");
+    (path.is_absolute() && !removed).then_some(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn names_the_directory_behind_an_fd() {
+        use std::os::fd::AsRawFd;
+        let me = std::process::id();
+        let dir = std::fs::File::open("/").unwrap();
+        assert_eq!(dir_of_fd(me, dir.as_raw_fd()).unwrap(), Path::new("/"));
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        assert_eq!(dir_of_fd(me, file.as_raw_fd()), None);
+        assert_eq!(dir_of_fd(me, -1), None);
+    }
 
     #[test]
     fn reads_own_process() {
