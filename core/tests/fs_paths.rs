@@ -348,3 +348,52 @@ fn o_tmpfile_in_a_removed_directory() {
     ok!(f, f.close(gone));
     assert_eq!(f.usage().nodes.used, 1);
 }
+
+#[test]
+fn a_mounted_filesystem_is_left_by_dotdot_at_its_root_and_absolute_targets() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/d", 0o755));
+    ok!(f, f.symlink(&c, b"/etc/hosts", None, b"/d/abs"));
+    ok!(f, f.symlink(&c, b"..", None, b"/d/up"));
+    f.set_mounted(true);
+    let mut rest = [0u8; PATH_MAX];
+    let mut exit = |f: &T, p: &[u8], follow_last: bool| {
+        f.exit_of(&c, None, p, follow_last, &mut rest)
+            .unwrap()
+            .map(|e| (e.up, e.followed, rest[..e.len].to_vec()))
+    };
+    // Inside, as before: `..` below the root, relative targets.
+    assert_eq!(ino(&f, b"/d/.."), Ok(1));
+    assert_eq!(ino(&f, b"/d/up/d"), ino(&f, b"/d"));
+    assert_eq!(exit(&f, b"/d/..", true), None);
+    // `..` above the root: EXDEV, and the rest goes on from the mount's parent.
+    assert_eq!(ino(&f, b"/.."), Err(Errno::EXDEV));
+    err!(f, f.mkdir(&c, None, b"/d/../../x", 0o755), EXDEV);
+    assert_eq!(
+        exit(&f, b"/d/../../x/y", true),
+        Some((true, false, b"/x/y".to_vec()))
+    );
+    assert_eq!(exit(&f, b"/..", true), Some((true, false, b"".to_vec())));
+    assert_eq!(
+        exit(&f, b"d/up/../z", true),
+        Some((true, true, b"/z".to_vec()))
+    );
+    // An absolute target: the rest starts with it.
+    assert_eq!(ino(&f, b"/d/abs"), Err(Errno::EXDEV));
+    assert_eq!(
+        exit(&f, b"/d/abs/x", false),
+        Some((false, true, b"/etc/hosts/x".to_vec()))
+    );
+    // Not followed, it is the link itself.
+    assert!(f.stat(&c, None, b"/d/abs", false).is_ok());
+    assert_eq!(exit(&f, b"/d/abs", false), None);
+    assert_eq!(
+        exit(&f, b"/d/abs", true),
+        Some((false, true, b"/etc/hosts".to_vec()))
+    );
+    // Unmounted again: the root is its own parent, targets start there.
+    f.set_mounted(false);
+    assert_eq!(ino(&f, b"/.."), Ok(1));
+    assert_eq!(ino(&f, b"/d/abs"), Err(Errno::ENOENT));
+}

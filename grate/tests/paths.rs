@@ -633,7 +633,10 @@ fn getcwd_limit_counts_the_mount_prefix() {
     let b = t.buf(8192);
     let top = t.s("/mnt/imfs");
     // The kernel chdirs to the mount point too.
-    assert_eq!(t.reply(CAGE, nr::CHDIR, &[top]), imfs_grate::host::Reply::Continue);
+    assert_eq!(
+        t.reply(CAGE, nr::CHDIR, &[top]),
+        imfs_grate::host::Reply::Continue
+    );
     dive(&mut t, &levels_for(4086));
     assert_eq!(t.sys(nr::GETCWD, &[b, 4096]), 4096);
     assert_eq!(t.h.get(CAGE, b, 10), b"/mnt/imfs/");

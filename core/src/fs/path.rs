@@ -81,7 +81,8 @@ impl Exit {
     }
 }
 
-/// How a walk ended.
+/// How a walk ended. Returned by value once per lookup (no allocator to box with).
+#[allow(clippy::large_enum_variant)]
 enum Walk {
     Done(Resolved),
     Exit(Exit),

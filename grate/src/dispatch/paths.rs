@@ -313,7 +313,10 @@ impl Grate {
                 Place::Imfs(target)
             }
             Some(Base::MountPoint) if len > 0 => {
-                let target = Target { dir: None, path: raw };
+                let target = Target {
+                    dir: None,
+                    path: raw,
+                };
                 self.paths.in_imfs[i] = Some(InImfs {
                     target,
                     kernel_same: true,
@@ -343,9 +346,7 @@ impl Grate {
                     }
                 };
                 let raw = &self.paths.raw[i][..len];
-                let dst = joined
-                    .get_mut(n..n + 1 + len)
-                    .ok_or(Errno::ENAMETOOLONG)?;
+                let dst = joined.get_mut(n..n + 1 + len).ok_or(Errno::ENAMETOOLONG)?;
                 dst[0] = b'/';
                 dst[1..].copy_from_slice(raw);
                 n += 1 + len;
@@ -502,7 +503,10 @@ mod tests {
     #[test]
     fn where_a_host_path_enters_the_mount_point() {
         assert_eq!(entry("/imfs", "/imfs").as_deref(), Some(""));
-        assert_eq!(entry("/imfs/a/../b/.", "/imfs").as_deref(), Some("/a/../b/."));
+        assert_eq!(
+            entry("/imfs/a/../b/.", "/imfs").as_deref(),
+            Some("/a/../b/.")
+        );
         assert_eq!(entry("//imfs//x", "/imfs").as_deref(), Some("//x"));
         assert_eq!(entry("/tmp/../imfs/x", "/imfs").as_deref(), Some("/x"));
         assert_eq!(entry("/../../imfs/./x", "/imfs").as_deref(), Some("/./x"));
