@@ -187,6 +187,14 @@ pub(crate) fn enters_prefix(path: &[u8], prefix: &[u8], stack: &mut [u8]) -> Opt
     None
 }
 
+/// Whether the relative host path `path` could reach the mount point
+/// `prefix` from some host directory: only by climbing (`..`) or by naming
+/// the mount point's own last component on the way down.
+fn may_reach(path: &[u8], prefix: &[u8]) -> bool {
+    let last = &prefix[prefix.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)..];
+    path.split(|&b| b == b'/').any(|c| c == b".." || c == last)
+}
+
 /// Whether `path` has only `.`, `..` and empty components.
 fn only_dots(path: &[u8]) -> bool {
     path.split(|&b| b == b'/')
@@ -334,8 +342,13 @@ impl Grate {
             Some(Base::Host) if !mounted => return Err(Errno::ENOTDIR.into()),
             Some(Base::Host) => {
                 // Relative to the host cwd or a host dirfd: it may lead into
-                // the mount point. A dirfd whose directory the host cannot
-                // name is the kernel's alone.
+                // the mount point, which takes the host directory's path (a
+                // look in /proc, so only when the path could). A dirfd whose
+                // directory the host cannot name is the kernel's alone.
+                let prefix = trim_prefix(h.mount_prefix().unwrap_or(b"/"));
+                if !may_reach(&self.paths.raw[i][..len], prefix) {
+                    return Ok(Place::Host);
+                }
                 let joined = &mut self.paths.joined[i];
                 let mut n = if dirfd == AT_FDCWD {
                     h.host_cwd(cage, joined)?
@@ -520,6 +533,15 @@ mod tests {
     fn the_directory_holding_the_mount_point() {
         assert_eq!(prefix_parent(b"/imfs"), b"");
         assert_eq!(prefix_parent(b"/mnt/imfs/"), b"/mnt");
+    }
+
+    #[test]
+    fn host_paths_that_may_reach_the_mount_point() {
+        assert!(may_reach(b"../x", b"/mnt/imfs"));
+        assert!(may_reach(b"a/imfs/b", b"/mnt/imfs"));
+        assert!(may_reach(b"imfs", b"/mnt/imfs"));
+        assert!(!may_reach(b"a/imfsx/..b", b"/mnt/imfs"));
+        assert!(!may_reach(b"mnt/x", b"/mnt/imfs"));
     }
 
     #[test]
