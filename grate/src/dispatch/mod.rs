@@ -216,6 +216,15 @@ impl Grate {
             }
             res = self.serve(h, cage, nr, a);
         }
+        if res == Err(Stop::Err(Errno::EXDEV)) {
+            if let Some(path) = self.paths.unreachable() {
+                // A host path the kernel cannot be handed: reads are made by the host.
+                return match h.read_host_path(cage, nr, a, path) {
+                    v if v < 0 => Err(Stop::Code(-v)),
+                    v => Ok(v),
+                };
+            }
+        }
         res
     }
 

@@ -91,6 +91,8 @@ pub(crate) struct PathBufs {
     scratch: Box<[u8]>,
     in_imfs: [Option<InImfs>; 2],
     redirected: [Option<Redirect>; 2],
+    /// A host path the kernel cannot be handed (see [`Grate::place`]).
+    unreachable: Option<PathRef>,
 }
 
 /// Bytes of a mount-mode buffer: a host cwd or the directory holding the
@@ -111,6 +113,7 @@ impl PathBufs {
             scratch: buf(JOINED_LEN),
             in_imfs: [None; 2],
             redirected: [None; 2],
+            unreachable: None,
         }
     }
 
@@ -136,6 +139,13 @@ impl PathBufs {
     pub fn begin_call(&mut self) {
         self.in_imfs = [None; 2];
         self.redirected = [None; 2];
+        self.unreachable = None;
+    }
+
+    /// The host path of the last placement that the kernel cannot be
+    /// handed, when that placement failed the call with EXDEV.
+    pub fn unreachable(&self) -> Option<&[u8]> {
+        self.unreachable.as_ref().map(|p| self.get(p))
     }
 
     /// A fixed path in slot `slot` (AT_EMPTY_PATH on the root).
@@ -279,6 +289,7 @@ impl Grate {
     ) -> Result<Place, Stop> {
         let i = slot as usize;
         self.paths.in_imfs[i] = None;
+        self.paths.unreachable = None;
         if let Some(r) = self.paths.redirected[i] {
             // A retry: the path left imfs and goes on from an absolute host path.
             return self.place_host_path(h, slot, Buf::Redirect, r.len, r.kernel_same);
@@ -374,7 +385,8 @@ impl Grate {
     /// kernel can only serve when, given the argument as passed, it
     /// resolves it the same way (`kernel_same`): a path that left imfs
     /// from inside (an imfs cwd, directory or symlink) cannot be handed to
-    /// the kernel, and fails with EXDEV.
+    /// the kernel: the call fails with EXDEV, and a read is then made by the
+    /// host on the rewritten path ([`Host::read_host_path`]).
     fn place_host_path(
         &mut self,
         h: &mut dyn Host,
@@ -392,10 +404,16 @@ impl Grate {
             Buf::Redirect => &paths.redirect[i][..len],
         };
         let Some(start) = enters_prefix(bytes, prefix, &mut paths.scratch) else {
-            return match kernel_same {
-                true => Ok(Place::Host),
-                false => Err(Errno::EXDEV.into()),
-            };
+            if kernel_same {
+                return Ok(Place::Host);
+            }
+            paths.unreachable = Some(PathRef {
+                slot,
+                buf,
+                start: 0,
+                end: len,
+            });
+            return Err(Errno::EXDEV.into());
         };
         let path = if start == len {
             // The mount point itself is the imfs root.

@@ -124,6 +124,17 @@ pub trait Host {
         let _ = (cage, fd, buf);
         Err(Errno::ENOSYS)
     }
+    /// Mount mode: makes the read syscall `nr` (stat, statx, statfs, access,
+    /// readlink, an open for reading) for the calling cage on the absolute
+    /// host path `path`, which stands for its path argument: a path that
+    /// left imfs for a host file the kernel, given the cage's own argument,
+    /// would not reach. Results go to the cage as the kernel would put them;
+    /// the value is the syscall's (`-errno` on failure). EXDEV for any other
+    /// call, or where the host cannot.
+    fn read_host_path(&mut self, cage: CageId, nr: u64, args: &[u64; 6], path: &[u8]) -> i64 {
+        let _ = (cage, nr, args, path);
+        Errno::EXDEV.neg()
+    }
     /// The cages' fd tables.
     fn fds(&mut self) -> &mut dyn FdTable;
     /// Who the cage is: owner of what it creates and the subject of

@@ -1,12 +1,14 @@
 //! [`NativeHost`]: the [`Host`] the dispatch sees while serving one
 //! notification.
 
-use super::fds::{Call, NativeFdTable};
+use super::fds::{errno_of, Call, NativeFdTable};
 use super::notif::Listener;
-use super::{mem, procs};
+use super::{mem, procs, proxy};
 use crate::host::{Abi, CageId, Creds, FdTable, Host};
 use imfs_core::{Errno, Timespec};
 use std::collections::HashMap;
+use std::ffi::CStr;
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::rc::Rc;
 
@@ -157,6 +159,41 @@ impl<T: FdTable> Host for NativeHost<T> {
         let out = buf.get_mut(..bytes.len()).ok_or(Errno::ENAMETOOLONG)?;
         out.copy_from_slice(bytes);
         Ok(bytes.len())
+    }
+
+    fn read_host_path(&mut self, cage: CageId, nr: u64, args: &[u64; 6], path: &[u8]) -> i64 {
+        let Some((_, read)) = proxy::Read::of(nr, args) else {
+            return Errno::EXDEV.neg();
+        };
+        let mut c_path = [0u8; 2 * imfs_core::config::PATH_MAX + 2];
+        let Some(dst) = c_path.get_mut(..path.len()) else {
+            return Errno::ENAMETOOLONG.neg();
+        };
+        dst.copy_from_slice(path);
+        let Ok(c_path) = CStr::from_bytes_until_nul(&c_path) else {
+            return Errno::ENAMETOOLONG.neg();
+        };
+        let creds = self.creds(cage);
+        let mut out = [0u8; proxy::OUT_LEN];
+        let done = match read.run(c_path, &creds, &mut out) {
+            Ok(done) => done,
+            Err(code) => return -i64::from(code),
+        };
+        let delivered = match done {
+            proxy::Done::Value(v) => Ok(v),
+            proxy::Done::Bytes {
+                out: to,
+                len,
+                value,
+            } => self.write_mem(cage, to, &out[..len]).map(|()| value),
+            proxy::Done::Fd { fd, cloexec } => self.caller_checked().and_then(|caller| {
+                let got = self
+                    .listener
+                    .add_fd(caller.id, fd.as_raw_fd(), None, cloexec);
+                got.map(i64::from).map_err(|e| errno_of(&e))
+            }),
+        };
+        delivered.unwrap_or_else(Errno::neg)
     }
 
     fn fds(&mut self) -> &mut dyn FdTable {

@@ -45,6 +45,7 @@ mod host;
 mod mem;
 mod notif;
 mod procs;
+mod proxy;
 mod spawn;
 mod supervise;
 
