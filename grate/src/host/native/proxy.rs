@@ -226,8 +226,10 @@ fn result(r: i64) -> Result<i64, i32> {
 }
 
 /// Runs `f` with this thread's filesystem ids and supplementary groups set
-/// to the cage's, then puts the grate's back. Both calls are per thread at
-/// the kernel (the raw setgroups, not glibc's process-wide wrapper).
+/// to the cage's, then puts the grate's back. Both are per thread at the
+/// kernel (the raw setgroups, not glibc's process-wide wrapper). What is
+/// already the same is left alone, so a grate that is not root still serves
+/// its own user; one that cannot take the cage's ids gives EXDEV.
 fn as_ids<R>((uid, gid): (u32, u32), groups: &[u32], f: impl FnOnce() -> R) -> Result<R, i32> {
     let mut own = [0 as libc::gid_t; 256];
     // SAFETY: getgroups writes at most `own.len()` gids.
@@ -235,22 +237,32 @@ fn as_ids<R>((uid, gid): (u32, u32), groups: &[u32], f: impl FnOnce() -> R) -> R
     if n < 0 {
         return Err(libc::EXDEV);
     }
+    let own = &own[..n as usize];
+    let same_groups = own.len() == groups.len() && groups.iter().all(|g| own.contains(g));
     let set_groups = |g: &[libc::gid_t]| {
         // SAFETY: the kernel reads `g.len()` gids.
-        unsafe { libc::syscall(libc::SYS_setgroups, g.len(), g.as_ptr()) }
+        unsafe { libc::syscall(libc::SYS_setgroups, g.len(), g.as_ptr()) == 0 }
     };
-    if set_groups(groups) != 0 {
+    if !same_groups && !set_groups(groups) {
         return Err(libc::EXDEV);
     }
     // SAFETY: setfsgid/setfsuid change only this thread's fs ids and return
-    // the previous ones.
-    let (old_gid, old_uid) = unsafe { (libc::setfsgid(gid), libc::setfsuid(uid)) };
-    let r = f();
+    // the previous ones; asking for an id never changes them (-1 is no id).
+    let (old_gid, old_uid) = unsafe {
+        let old_gid = libc::setfsgid(gid) as u32;
+        (old_gid, libc::setfsuid(uid) as u32)
+    };
+    // SAFETY: as above; reading back tells whether the change was allowed.
+    let took =
+        unsafe { libc::setfsuid(u32::MAX) as u32 == uid && libc::setfsgid(u32::MAX) as u32 == gid };
+    let r = took.then(f);
     // SAFETY: as above, back to the grate's own.
     unsafe {
-        libc::setfsuid(old_uid as u32);
-        libc::setfsgid(old_gid as u32);
+        libc::setfsuid(old_uid);
+        libc::setfsgid(old_gid);
     }
-    set_groups(&own[..n as usize]);
-    Ok(r)
+    if !same_groups {
+        set_groups(own);
+    }
+    r.ok_or(libc::EXDEV)
 }
