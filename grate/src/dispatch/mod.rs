@@ -199,7 +199,8 @@ impl Grate {
 
     /// Serves the call; in mount mode, tries it again each time one of its
     /// paths left imfs (the core's EXDEV), with that path going on from
-    /// where it left.
+    /// where it left, and hands a read on a host path the kernel cannot be
+    /// given to the host.
     fn serve_paths(&mut self, h: &mut dyn Host, cage: CageId, nr: u64, a: &[u64; 6]) -> Res {
         self.paths.begin_call();
         let mounted = h.mount_prefix().is_some();

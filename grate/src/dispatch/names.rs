@@ -616,7 +616,7 @@ impl Grate {
             let _ = self.fs.close(ofd);
             return Err(e.into());
         }
-        if self.fs.is_root(ofd)? && self.paths.kernel_reaches_mount_point(Slot::A) {
+        if self.fs.is_root(ofd) == Ok(true) && self.paths.kernel_reaches_mount_point(Slot::A) {
             // The kernel can follow to the mount point itself: it does, so
             // that paths climbing out of imfs from here stay the kernel's.
             let _ = self.fs.close(ofd);
