@@ -300,3 +300,38 @@ fn absolute_symlink_targets_are_host_paths() {
     assert_eq!(t.sys(nr::RENAME, &[from, to]), e(Errno::EXDEV));
     t.check();
 }
+
+#[test]
+fn two_path_calls_follow_only_what_they_follow() {
+    let mut t = T::mounted("/mnt/imfs", "/");
+    t.create("/mnt/imfs/f", b"F");
+    let (target, l) = (t.s("/mnt/imfs/f"), t.s("/mnt/imfs/l"));
+    assert_eq!(t.sys(nr::SYMLINK, &[target, l]), 0);
+    // linkat with AT_SYMLINK_FOLLOW links what the absolute target names.
+    let g = t.s("/mnt/imfs/g");
+    let follow = libc::AT_SYMLINK_FOLLOW as u64;
+    assert_eq!(t.sys(nr::LINKAT, &[AT_FDCWD, l, AT_FDCWD, g, follow]), 0);
+    assert_eq!(t.stat("/mnt/imfs/g").unwrap().st_nlink, 2);
+    // Without it, and in rename, the symlink itself.
+    let h = t.s("/mnt/imfs/h");
+    assert_eq!(t.sys(nr::LINK, &[l, h]), 0);
+    let b = t.buf(256);
+    assert_eq!(t.sys(nr::LSTAT, &[h, b]), 0);
+    assert_eq!(t.stat_at(b).st_mode & libc::S_IFMT, libc::S_IFLNK);
+    let m = t.s("/mnt/imfs/m");
+    assert_eq!(t.sys(nr::RENAME, &[h, m]), 0);
+    assert_eq!(t.sys(nr::LSTAT, &[m, b]), 0);
+    assert_eq!(t.stat_at(b).st_mode & libc::S_IFMT, libc::S_IFLNK);
+    // A second path that climbs out and back in, from an imfs dirfd.
+    assert_eq!(t.mkdir("/mnt/imfs/d"), 0);
+    let d = t.open("/mnt/imfs/d", libc::O_RDONLY | libc::O_DIRECTORY, 0) as u64;
+    let back = t.s("../../imfs/n");
+    assert_eq!(t.sys(nr::RENAMEAT, &[AT_FDCWD, m, d, back]), 0);
+    let n = t.s("/mnt/imfs/n");
+    assert_eq!(t.sys(nr::LSTAT, &[n, b]), 0);
+    // Changes on a host path reached from inside imfs are refused.
+    let out = t.s("../../../tmp/x");
+    assert_eq!(t.sys(nr::MKDIRAT, &[d, out, 0o755]), e(Errno::EXDEV));
+    assert_eq!(t.sys(nr::UNLINKAT, &[d, out, 0]), e(Errno::EXDEV));
+    t.check();
+}
