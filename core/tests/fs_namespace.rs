@@ -85,8 +85,155 @@ fn symlink_and_mknod_errors() {
     err!(f, f.mknod(&c, None, b"/m", S_IFREG | 0o600, 0), EEXIST);
     err!(f, f.mknod(&c, None, b"/n/", S_IFREG | 0o600, 0), ENOENT);
     err!(f, f.mknod(&c, None, b"/d", S_IFDIR | 0o600, 0), EPERM);
-    err!(f, f.mknod(&c, None, b"/p", S_IFIFO | 0o600, 0), EPERM);
     err!(f, f.mknod(&c, None, b"/p", 0o170000 | 0o600, 0), EINVAL);
+    // The type is checked before the path: EINVAL/EPERM even where the
+    // path would give ENOENT.
+    err!(f, f.mknod(&c, None, b"/no/p", 0o170000 | 0o600, 0), EINVAL);
+    err!(f, f.mknod(&c, None, b"/no/p", S_IFDIR | 0o600, 0), EPERM);
+}
+
+/// Type, mode and device number of `p` (not following a symlink).
+fn kind(f: &T, p: &[u8]) -> (u32, u32, u64, u64) {
+    let st = f.stat(&root(), None, p, false).unwrap();
+    (st.mode & S_IFMT, st.mode & 0o7777, st.rdev, st.size)
+}
+
+#[test]
+fn special_nodes_are_made_as_tmpfs_makes_them() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mknod(&c, None, b"/p", S_IFIFO | 0o640, 0x102));
+    ok!(f, f.mknod(&c, None, b"/s", S_IFSOCK | 0o600, 7));
+    ok!(f, f.mknod(&c, None, b"/c", S_IFCHR | 0o644, 0x102));
+    ok!(f, f.mknod(&c, None, b"/b", S_IFBLK | 0o660, 0xfe64));
+    // The syscall takes an unsigned int: bits above 32 never reach the node.
+    ok!(f, f.mknod(&c, None, b"/big", S_IFCHR | 0o600, 0x1_ffff_ffff));
+    // FIFOs and sockets keep no device number; nothing has data.
+    assert_eq!(kind(&f, b"/p"), (S_IFIFO, 0o640, 0, 0));
+    assert_eq!(kind(&f, b"/s"), (S_IFSOCK, 0o600, 0, 0));
+    assert_eq!(kind(&f, b"/c"), (S_IFCHR, 0o644, 0x102, 0));
+    assert_eq!(kind(&f, b"/b"), (S_IFBLK, 0o660, 0xfe64, 0));
+    assert_eq!(kind(&f, b"/big"), (S_IFCHR, 0o600, 0xffff_ffff, 0));
+    assert_eq!(f.usage().chunks.used, 0);
+    err!(f, f.mknod(&c, None, b"/p", S_IFIFO | 0o600, 0), EEXIST);
+    err!(f, f.mknod(&c, None, b"/x/", S_IFIFO | 0o600, 0), ENOENT);
+    err!(f, f.mknod(&c, None, b"/p/x", S_IFIFO | 0o600, 0), ENOTDIR);
+    // readdir's d_type names each.
+    let d = ok!(f, f.open(&c, None, b"/", O_RDONLY | O_DIRECTORY, 0));
+    let mut kinds = Vec::new();
+    ok!(
+        f,
+        f.readdir(d, &mut |e| {
+            kinds.push((e.name.to_vec(), e.kind));
+            true
+        })
+    );
+    ok!(f, f.close(d));
+    for (name, dt) in [
+        (&b"p"[..], DT_FIFO),
+        (b"s", DT_SOCK),
+        (b"c", DT_CHR),
+        (b"b", DT_BLK),
+    ] {
+        assert!(kinds.contains(&(name.to_vec(), dt)), "{name:?}: {kinds:?}");
+    }
+}
+
+#[test]
+fn special_nodes_obey_the_permission_rules() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mkdir(&c, None, b"/pub", 0o777));
+    ok!(f, f.mkdir(&c, None, b"/ro", 0o555));
+    let u = user(1000, 1000);
+    // Anyone may make a FIFO or a socket; only root a device, except
+    // Linux's whiteout (char 0:0).
+    ok!(f, f.mknod(&u, None, b"/pub/p", S_IFIFO | 0o644, 0));
+    ok!(f, f.mknod(&u, None, b"/pub/s", S_IFSOCK | 0o644, 0));
+    err!(f, f.mknod(&u, None, b"/pub/c", S_IFCHR | 0o644, 0x102), EPERM);
+    err!(f, f.mknod(&u, None, b"/pub/b", S_IFBLK | 0o644, 0), EPERM);
+    ok!(f, f.mknod(&u, None, b"/pub/w", S_IFCHR | 0o644, 0));
+    // EEXIST and EACCES come before the device's EPERM.
+    err!(f, f.mknod(&u, None, b"/ro/c", S_IFCHR | 0o644, 0x102), EACCES);
+    err!(f, f.mknod(&u, None, b"/pub/p", S_IFCHR | 0o644, 0x102), EEXIST);
+    let st = f.stat(&c, None, b"/pub/p", false).unwrap();
+    assert_eq!((st.uid, st.gid), (1000, 1000));
+    // A setgid directory passes its group; setgid on a file for a group the
+    // maker is not in goes, as on Linux.
+    ok!(f, f.mkdir(&c, None, b"/sg", 0o777));
+    ok!(f, f.chown(&c, None, b"/sg", 0, 55, true));
+    ok!(f, f.chmod(&c, None, b"/sg", 0o2777, true));
+    ok!(f, f.mknod(&u, None, b"/sg/p", S_IFIFO | 0o2770, 0));
+    let st = f.stat(&c, None, b"/sg/p", false).unwrap();
+    assert_eq!((st.gid, st.mode & 0o7777), (55, 0o770));
+}
+
+#[test]
+fn special_nodes_open_as_linux_opens_them() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mknod(&c, None, b"/p", S_IFIFO | 0o600, 0));
+    ok!(f, f.mknod(&c, None, b"/s", S_IFSOCK | 0o666, 0));
+    ok!(f, f.mknod(&c, None, b"/c", S_IFCHR | 0o666, 0));
+    ok!(f, f.mknod(&c, None, b"/b", S_IFBLK | 0o666, 0x102));
+    // Sockets and devices have no open here; O_PATH names them.
+    err!(f, f.open(&c, None, b"/s", O_RDONLY, 0), ENXIO);
+    err!(f, f.open(&c, None, b"/c", O_RDWR, 0), ENXIO);
+    err!(f, f.open(&c, None, b"/b", O_RDONLY, 0), ENXIO);
+    let o = ok!(f, f.open(&c, None, b"/s", O_PATH, 0));
+    assert_eq!(ok!(f, f.fstat(o)).mode & S_IFMT, S_IFSOCK);
+    ok!(f, f.close(o));
+    // Permissions come first: EACCES, not ENXIO, for a user without them.
+    ok!(f, f.chmod(&c, None, b"/s", 0o600, true));
+    err!(f, f.open(&user(7, 7), None, b"/s", O_RDONLY, 0), EACCES);
+    err!(f, f.open(&user(7, 7), None, b"/p", O_RDONLY, 0), EACCES);
+    err!(f, f.open(&c, None, b"/p", O_RDONLY | O_DIRECTORY, 0), ENOTDIR);
+    err!(f, f.open(&c, None, b"/p/", O_RDONLY, 0), ENOTDIR);
+    err!(f, f.open(&c, None, b"/p", O_CREAT | O_EXCL | O_WRONLY, 0o600), EEXIST);
+    // A FIFO opens as a description on its node (the host makes it a pipe
+    // end); O_TRUNC changes nothing.
+    let before = f.stat(&c, None, b"/p", true).unwrap();
+    let o = ok!(f, f.open(&at(500), None, b"/p", O_WRONLY | O_TRUNC, 0));
+    assert_eq!(ok!(f, f.fstat(o)), before);
+    ok!(f, f.close(o));
+    // truncate is EINVAL on anything but a regular file.
+    err!(f, f.truncate(&c, None, b"/p", 0), EINVAL);
+}
+
+#[test]
+fn special_nodes_rename_link_unlink_and_change_like_files() {
+    let mut f = fs();
+    let c = root();
+    ok!(f, f.mknod(&c, None, b"/p", S_IFIFO | 0o644, 0));
+    ok!(f, f.mknod(&c, None, b"/c", S_IFCHR | 0o644, 0x805));
+    let p = ino(&f, b"/p").unwrap();
+    ok!(f, f.rename(&c, None, b"/p", None, b"/q", 0));
+    assert_eq!(ino(&f, b"/q"), Ok(p));
+    ok!(f, f.link(&c, None, b"/q", None, b"/q2", false));
+    assert_eq!(f.stat(&c, None, b"/q2", false).unwrap().nlink, 2);
+    ok!(f, f.link(&c, None, b"/c", None, b"/c2", false));
+    assert_eq!(kind(&f, b"/c2"), (S_IFCHR, 0o644, 0x805, 0));
+    ok!(f, f.chmod(&at(300), None, b"/q", 0o4711, true));
+    ok!(f, f.chown(&c, None, b"/q", 5, 6, true));
+    let st = f.stat(&c, None, b"/q", false).unwrap();
+    // chown of a non-directory drops setuid, as Linux does.
+    assert_eq!((st.mode & 0o7777, st.uid, st.gid), (0o711, 5, 6));
+    ok!(
+        f,
+        f.utimens(&c, None, b"/q", Some([ts(11), ts(22)]), true)
+    );
+    let st = f.stat(&c, None, b"/q", false).unwrap();
+    assert_eq!((st.atime, st.mtime), (ts(11), ts(22)));
+    // Renaming over a device replaces it; the device number goes with it.
+    ok!(f, f.rename(&c, None, b"/q2", None, b"/c2", 0));
+    assert_eq!(kind(&f, b"/c2"), (S_IFIFO, 0o711, 0, 0));
+    ok!(f, f.unlink(&c, None, b"/q"));
+    ok!(f, f.unlink(&c, None, b"/c2"));
+    ok!(f, f.unlink(&c, None, b"/c"));
+    assert_eq!(f.usage().nodes.used, 1);
+    // A freed device's slot holds no stale number for the next node.
+    ok!(f, f.mknod(&c, None, b"/r", S_IFREG | 0o644, 0));
+    assert_eq!(kind(&f, b"/r").2, 0);
 }
 
 #[test]

@@ -42,7 +42,7 @@ impl<
             nlink,
             uid: n.uid,
             gid: n.gid,
-            rdev: 0,
+            rdev: n.rdev() as u64,
             size,
             blksize: CHUNK_SIZE as u32,
             blocks: if n.is_symlink() && n.size < INLINE_SYMLINK_MAX {

@@ -190,6 +190,15 @@ impl<
             return Err(Errno::EISDIR);
         }
         may(ctx, n, want)?;
+        if n.is_special() {
+            // Linux ignores O_TRUNC on these. A socket node has no open
+            // (ENXIO), nor has a device here: a sandbox grants none. A FIFO
+            // opens as a description the host turns into a pipe end.
+            if !n.is_fifo() {
+                return Err(Errno::ENXIO);
+            }
+            return self.new_ofd(node, kept);
+        }
         if truncate && n.is_reg() {
             self.set_len(node, 0);
             let n = self.nodes.at_mut(node);
@@ -231,7 +240,13 @@ impl<
         Ok(())
     }
 
-    /// mknod: regular files (S_IFREG or type 0); other types give EPERM.
+    /// mknod/mknodat: a regular file (S_IFREG or type 0), a FIFO, a socket
+    /// node, or a character or block device (`dev` as the syscall takes
+    /// it: Linux's 32-bit encoding, higher bits ignored). As Linux: EPERM for
+    /// S_IFDIR and EINVAL for an unknown type before the path is looked at;
+    /// then the target's errors; then EPERM for a device made by anyone but
+    /// root (CAP_MKNOD), except the "whiteout" char device 0:0 that Linux
+    /// lets anyone make. FIFOs and sockets keep no device number.
     pub fn mknod(
         &mut self,
         ctx: &Ctx,
@@ -240,15 +255,24 @@ impl<
         mode: u32,
         dev: u64,
     ) -> Result<()> {
-        let _ = dev;
-        match mode & S_IFMT {
-            0 | S_IFREG => {}
-            S_IFDIR | S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => return Err(Errno::EPERM),
+        let dev = dev as u32;
+        let kind = match mode & S_IFMT {
+            0 | S_IFREG => S_IFREG,
+            k @ (S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK) => k,
+            S_IFDIR => return Err(Errno::EPERM),
             _ => return Err(Errno::EINVAL),
-        }
+        };
         let r = self.resolve(ctx, dir, path, false, false)?;
         let parent = self.create_target(ctx, &r, false)?;
-        self.create(ctx, parent, &r.name, S_IFREG | (mode & 0o7777))?;
+        let device = kind == S_IFCHR || kind == S_IFBLK;
+        let whiteout = kind == S_IFCHR && dev == 0;
+        if device && !whiteout && ctx.uid != 0 {
+            return Err(Errno::EPERM);
+        }
+        let n = self.create(ctx, parent, &r.name, kind | (mode & 0o7777))?;
+        if device {
+            self.nodes.at_mut(n).set_rdev(dev);
+        }
         Ok(())
     }
 

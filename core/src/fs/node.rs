@@ -2,7 +2,7 @@
 //! a node needs when it is a directory.
 
 use super::pool::{Link, Slot};
-use crate::flags::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
+use crate::flags::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use crate::Timespec;
 
 /// The root directory's mode. Modes are stored XORed with it, so the zeroed
@@ -39,6 +39,7 @@ pub(crate) struct Node {
     pub first: Link,
     pub last: Link,
     /// Directories: sequence number the next inserted entry gets.
+    /// Devices: the device number ([`Node::rdev`]), so it costs no room.
     pub next_seq: u64,
     /// An O_TMPFILE file opened without O_EXCL and never linked yet: the one
     /// kind of node with no links that linkat(AT_EMPTY_PATH) may name
@@ -87,6 +88,34 @@ impl Node {
 
     pub fn is_symlink(&self) -> bool {
         self.mode() & S_IFMT == S_IFLNK
+    }
+
+    pub fn is_fifo(&self) -> bool {
+        self.mode() & S_IFMT == S_IFIFO
+    }
+
+    pub fn is_device(&self) -> bool {
+        matches!(self.mode() & S_IFMT, S_IFCHR | S_IFBLK)
+    }
+
+    /// A device's number as mknod(2) passed it (Linux's 32-bit encoding:
+    /// 12-bit major, 20-bit minor); 0 for every other type.
+    pub fn rdev(&self) -> u32 {
+        if self.is_device() {
+            self.next_seq as u32
+        } else {
+            0
+        }
+    }
+
+    /// Sets a device's number (the caller made the node a device).
+    pub fn set_rdev(&mut self, dev: u32) {
+        self.next_seq = dev as u64;
+    }
+
+    /// A FIFO, socket or device node: a name with no data of its own.
+    pub fn is_special(&self) -> bool {
+        matches!(self.mode() & S_IFMT, S_IFIFO | S_IFSOCK | S_IFCHR | S_IFBLK)
     }
 
     /// Sets mtime and ctime: the node's content changed.

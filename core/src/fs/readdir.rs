@@ -28,6 +28,10 @@ impl<
             S_IFDIR => DT_DIR,
             S_IFREG => DT_REG,
             S_IFLNK => DT_LNK,
+            S_IFIFO => DT_FIFO,
+            S_IFCHR => DT_CHR,
+            S_IFBLK => DT_BLK,
+            S_IFSOCK => DT_SOCK,
             _ => DT_UNKNOWN,
         }
     }
