@@ -42,7 +42,11 @@ pub enum Errno {
     ELOOP = 40,
     ENODATA = 61,
     EOVERFLOW = 75,
+    ENOTSOCK = 88,
+    EMSGSIZE = 90,
     EOPNOTSUPP = 95,
+    EADDRINUSE = 98,
+    ECONNREFUSED = 111,
 }
 
 impl Errno {

@@ -107,7 +107,10 @@ fn special_nodes_are_made_as_tmpfs_makes_them() {
     ok!(f, f.mknod(&c, None, b"/c", S_IFCHR | 0o644, 0x102));
     ok!(f, f.mknod(&c, None, b"/b", S_IFBLK | 0o660, 0xfe64));
     // The syscall takes an unsigned int: bits above 32 never reach the node.
-    ok!(f, f.mknod(&c, None, b"/big", S_IFCHR | 0o600, 0x1_ffff_ffff));
+    ok!(
+        f,
+        f.mknod(&c, None, b"/big", S_IFCHR | 0o600, 0x1_ffff_ffff)
+    );
     // FIFOs and sockets keep no device number; nothing has data.
     assert_eq!(kind(&f, b"/p"), (S_IFIFO, 0o640, 0, 0));
     assert_eq!(kind(&f, b"/s"), (S_IFSOCK, 0o600, 0, 0));
@@ -150,12 +153,24 @@ fn special_nodes_obey_the_permission_rules() {
     // Linux's whiteout (char 0:0).
     ok!(f, f.mknod(&u, None, b"/pub/p", S_IFIFO | 0o644, 0));
     ok!(f, f.mknod(&u, None, b"/pub/s", S_IFSOCK | 0o644, 0));
-    err!(f, f.mknod(&u, None, b"/pub/c", S_IFCHR | 0o644, 0x102), EPERM);
+    err!(
+        f,
+        f.mknod(&u, None, b"/pub/c", S_IFCHR | 0o644, 0x102),
+        EPERM
+    );
     err!(f, f.mknod(&u, None, b"/pub/b", S_IFBLK | 0o644, 0), EPERM);
     ok!(f, f.mknod(&u, None, b"/pub/w", S_IFCHR | 0o644, 0));
     // EEXIST and EACCES come before the device's EPERM.
-    err!(f, f.mknod(&u, None, b"/ro/c", S_IFCHR | 0o644, 0x102), EACCES);
-    err!(f, f.mknod(&u, None, b"/pub/p", S_IFCHR | 0o644, 0x102), EEXIST);
+    err!(
+        f,
+        f.mknod(&u, None, b"/ro/c", S_IFCHR | 0o644, 0x102),
+        EACCES
+    );
+    err!(
+        f,
+        f.mknod(&u, None, b"/pub/p", S_IFCHR | 0o644, 0x102),
+        EEXIST
+    );
     let st = f.stat(&c, None, b"/pub/p", false).unwrap();
     assert_eq!((st.uid, st.gid), (1000, 1000));
     // A setgid directory passes its group; setgid on a file for a group the
@@ -187,9 +202,17 @@ fn special_nodes_open_as_linux_opens_them() {
     ok!(f, f.chmod(&c, None, b"/s", 0o600, true));
     err!(f, f.open(&user(7, 7), None, b"/s", O_RDONLY, 0), EACCES);
     err!(f, f.open(&user(7, 7), None, b"/p", O_RDONLY, 0), EACCES);
-    err!(f, f.open(&c, None, b"/p", O_RDONLY | O_DIRECTORY, 0), ENOTDIR);
+    err!(
+        f,
+        f.open(&c, None, b"/p", O_RDONLY | O_DIRECTORY, 0),
+        ENOTDIR
+    );
     err!(f, f.open(&c, None, b"/p/", O_RDONLY, 0), ENOTDIR);
-    err!(f, f.open(&c, None, b"/p", O_CREAT | O_EXCL | O_WRONLY, 0o600), EEXIST);
+    err!(
+        f,
+        f.open(&c, None, b"/p", O_CREAT | O_EXCL | O_WRONLY, 0o600),
+        EEXIST
+    );
     // A FIFO opens as a description on its node (the host makes it a pipe
     // end); O_TRUNC changes nothing.
     let before = f.stat(&c, None, b"/p", true).unwrap();
@@ -218,10 +241,7 @@ fn special_nodes_rename_link_unlink_and_change_like_files() {
     let st = f.stat(&c, None, b"/q", false).unwrap();
     // chown of a non-directory drops setuid, as Linux does.
     assert_eq!((st.mode & 0o7777, st.uid, st.gid), (0o711, 5, 6));
-    ok!(
-        f,
-        f.utimens(&c, None, b"/q", Some([ts(11), ts(22)]), true)
-    );
+    ok!(f, f.utimens(&c, None, b"/q", Some([ts(11), ts(22)]), true));
     let st = f.stat(&c, None, b"/q", false).unwrap();
     assert_eq!((st.atime, st.mtime), (ts(11), ts(22)));
     // Renaming over a device replaces it; the device number goes with it.

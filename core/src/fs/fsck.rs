@@ -125,7 +125,10 @@ impl<
                 // Only a device keeps a number there (its rdev), and no data.
                 ensure(n.next_seq <= u32::MAX as u64, bad)?;
                 ensure(n.next_seq == 0 || n.is_device(), bad)?;
-                ensure(!n.is_special() || (n.chunks == 0 && n.size == 0), Corruption::NodeData(i))?;
+                ensure(
+                    !n.is_special() || (n.chunks == 0 && n.size == 0),
+                    Corruption::NodeData(i),
+                )?;
                 continue;
             }
             ensure(n.chunks == 0, Corruption::NodeData(i))?;

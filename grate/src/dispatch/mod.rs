@@ -8,6 +8,8 @@
 //! - `fds`: close, dup, fcntl, lseek and the other calls on an fd.
 //! - `record_locks`: fcntl's F_GETLK/F_SETLK/F_SETLKW and OFD variants.
 //! - `names`: calls on paths (open, mkdir, rename, stat, ...), cwd and umask.
+//! - `specials`: FIFOs and Unix-domain sockets on imfs names (open, bind,
+//!   connect, sendto), whose data path is the host's.
 //!
 //! Nothing here allocates per syscall: paths, data and iovec arrays pass
 //! through buffers allocated once in [`Grate::new`].
@@ -18,6 +20,7 @@ mod names;
 pub mod nr;
 pub(crate) mod paths;
 mod record_locks;
+mod specials;
 
 use crate::cages::{CageState, Cages, Cwd, DEFAULT_UMASK};
 use crate::host::{CageId, FdEntry, Host, Reply};
@@ -92,6 +95,8 @@ pub struct Grate {
     /// Set when the last call was an F_SETLKW that has to wait (see
     /// [`Grate::take_lock_wait`]).
     lock_wait: Option<LockWait>,
+    /// FIFO and socket nodes the host keeps a pipe or a socket for.
+    holds: specials::Holds,
     fds_used: u32,
     fds_high: u32,
     cages_high: u32,
@@ -111,6 +116,7 @@ impl Grate {
             fd_scratch: Vec::with_capacity(config::FDS_PER_CAGE),
             locks: LockTable::new(),
             lock_wait: None,
+            holds: specials::Holds::default(),
             fds_used: 0,
             fds_high: 0,
             cages_high: 0,
@@ -267,6 +273,9 @@ impl Grate {
             FCHMOD => self.fchmod(h, cage, a[0], a[1]),
             FCHOWN => self.fchown(h, cage, a[0], a[1], a[2]),
             FCHDIR => self.fchdir(h, cage, a[0]),
+            BIND => self.bind(h, cage, a[0], a[1], a[2]),
+            CONNECT => self.connect(h, cage, a[0], a[1], a[2]),
+            SENDTO => self.sendto(h, cage, a[0], a[1], a[2], a[3], a[4], a[5]),
 
             OPEN => self.open(h, cage, at, a[0], a[1], a[2]),
             CREAT => self.open(h, cage, at, a[0], CREAT_FLAGS, a[1]),

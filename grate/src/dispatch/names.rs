@@ -79,6 +79,9 @@ impl Grate {
         let ofd = self
             .fs
             .open(&ctx, t.dir, self.paths.get(&t.path), core_flags, mode)?;
+        if flags & O_PATH == 0 && self.fs.fstat(ofd)?.mode & S_IFMT == S_IFIFO {
+            return self.open_fifo(h, cage, ofd, flags);
+        }
         Ok(self.install(h, cage, ofd, 0, flags & O_CLOEXEC != 0)? as i64)
     }
 
@@ -254,6 +257,7 @@ impl Grate {
             self.fs.rmdir(&ctx, t.dir, path)?;
         } else {
             self.fs.unlink(&ctx, t.dir, path)?;
+            self.release_unnamed(h);
         }
         Ok(0)
     }
@@ -379,6 +383,7 @@ impl Grate {
             (Place::Imfs(o), Place::Imfs(n)) => {
                 let (op, np) = (self.paths.get(&o.path), self.paths.get(&n.path));
                 self.fs.rename(&ctx, o.dir, op, n.dir, np, flags as u32)?;
+                self.release_unnamed(h);
                 Ok(0)
             }
             (Place::Host, Place::Host) => Err(Stop::Continue),

@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use super::{Abi, CageId, Creds, FdTable, Host, Reply};
+use super::specials_model::SpecialsModel;
+use super::{Abi, CageId, Creds, FdTable, Host, Reply, Specials};
 use crate::fdtable::LocalFdTable;
 use crate::Grate;
 use imfs_core::{Errno, Timespec};
@@ -32,6 +33,8 @@ pub struct Loopback {
     pub continued: Vec<(CageId, u64)>,
     /// Credentials every cage runs with.
     pub creds: Creds,
+    /// FIFOs and sockets, modelled (no data moves).
+    pub specials: SpecialsModel,
 }
 
 /// One cage's memory and its bump allocator.
@@ -56,6 +59,7 @@ impl Loopback {
             host_fd_dirs: HashMap::new(),
             continued: Vec::new(),
             creds: Creds::ids(0, 0),
+            specials: SpecialsModel::default(),
         }
     }
 
@@ -219,5 +223,9 @@ impl Host for Loopback {
 
     fn creds(&mut self, _cage: CageId) -> Creds {
         self.creds
+    }
+
+    fn specials(&mut self) -> Option<&mut dyn Specials> {
+        Some(&mut self.specials)
     }
 }

@@ -12,6 +12,7 @@ use imfs_core::{Errno, Groups, OfdId, Timespec};
 pub mod loopback;
 #[cfg(target_os = "linux")]
 pub mod native;
+pub mod specials_model;
 
 /// A cage (Lind) or process (native host) id.
 pub type CageId = u64;
@@ -147,6 +148,56 @@ pub trait Host {
     fn cage_pid(&self, cage: CageId) -> i32 {
         cage as i32
     }
+    /// What the host does with FIFOs and Unix-domain sockets on imfs
+    /// names; `None` when it cannot (a FIFO then opens with ENXIO, socket
+    /// calls go to the host unchanged).
+    fn specials(&mut self) -> Option<&mut dyn Specials> {
+        None
+    }
+}
+
+/// How a FIFO open ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FifoOpen {
+    /// The cage got this fd: a pipe end of the host's.
+    Fd(i32),
+    /// The open must wait for the other end: the host holds the call and
+    /// answers it itself later (the dispatch's reply is then ignored).
+    Parked,
+}
+
+/// FIFOs and Unix-domain sockets named in imfs. The names (nodes) are the
+/// core's; the data path is the host's, keyed by the node's st_ino, which
+/// stays the node's until [`Specials::forget`] (the grate holds the node
+/// until then, so the number cannot be reused meanwhile).
+pub trait Specials {
+    /// Opens FIFO `fifo` for the cage with `flags` (O_ACCMODE, O_NONBLOCK,
+    /// O_APPEND, O_DIRECT), with FIFO rules: a read-only open waits for a
+    /// writer, a write-only one for a reader (ENXIO with O_NONBLOCK),
+    /// O_NONBLOCK reads and O_RDWR open at once.
+    fn fifo_open(
+        &mut self,
+        cage: CageId,
+        fifo: u64,
+        flags: u32,
+        cloexec: bool,
+    ) -> Result<FifoOpen, Errno>;
+    /// Node `node` lost its last name: whatever the host keeps for it goes
+    /// (a FIFO's pipe once its open ends close, a socket's private path).
+    fn forget(&mut self, node: u64);
+    /// The address family of socket `fd` of the cage: `-ENOTSOCK` when it
+    /// is no socket, `-EBADF` when there is no such fd. Socket calls return
+    /// what the kernel said, so these return a syscall result: a value or
+    /// `-errno`.
+    fn socket_domain(&mut self, cage: CageId, fd: i32) -> i64;
+    /// Binds socket `fd` as socket node `node` (a fresh node the grate just
+    /// made): `-EINVAL` when the socket is bound already.
+    fn bind(&mut self, cage: CageId, fd: i32, node: u64) -> i64;
+    /// Connects socket `fd` to the socket bound as `node`
+    /// (`-ECONNREFUSED` when none is).
+    fn connect(&mut self, cage: CageId, fd: i32, node: u64) -> i64;
+    /// Sends `data` from socket `fd` to the socket bound as `node`.
+    fn sendto(&mut self, cage: CageId, fd: i32, node: u64, data: &[u8], flags: u32) -> i64;
 }
 
 /// A cage's credentials.
