@@ -75,10 +75,13 @@ impl Grate {
     /// Keeps `ofd` as the hold on node `ino`, or closes it when the node is
     /// held already.
     fn hold(&mut self, ino: u64, ofd: OfdId) {
-        if self.holds.held.contains_key(&ino) {
-            let _ = self.fs.close(ofd);
-        } else {
-            self.holds.held.insert(ino, ofd);
+        match self.holds.held.entry(ino) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                let _ = self.fs.close(ofd);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(ofd);
+            }
         }
     }
 
