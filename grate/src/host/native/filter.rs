@@ -34,6 +34,9 @@ pub const TRAPPED: &[i32] = &[
     32,  // dup
     33,  // dup2
     40,  // sendfile
+    42,  // connect (Unix-domain sockets on imfs paths)
+    44,  // sendto
+    49,  // bind
     56,  // clone
     57,  // fork
     58,  // vfork

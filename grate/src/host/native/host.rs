@@ -3,8 +3,9 @@
 
 use super::fds::{errno_of, Call, NativeFdTable};
 use super::notif::Listener;
+use super::specials::NativeSpecials;
 use super::{mem, procs, proxy};
-use crate::host::{Abi, CageId, Creds, FdTable, Host};
+use crate::host::{Abi, CageId, Creds, FdTable, FifoOpen, Host, Specials};
 use imfs_core::{Errno, Timespec};
 use std::collections::HashMap;
 use std::ffi::CStr;
@@ -32,6 +33,8 @@ pub struct NativeHost<T: FdTable> {
     /// Whether the notification being served passed SECCOMP_IOCTL_NOTIF_ID_VALID
     /// since its memory was last read.
     checked: bool,
+    /// FIFOs and sockets on imfs names.
+    specials: NativeSpecials,
 }
 
 impl<T: FdTable> NativeHost<T> {
@@ -48,6 +51,7 @@ impl<T: FdTable> NativeHost<T> {
             pids: HashMap::new(),
             creds: HashMap::new(),
             checked: false,
+            specials: NativeSpecials::default(),
         }
     }
 
@@ -76,6 +80,23 @@ impl<T: FdTable> NativeHost<T> {
     /// The cage changed its ids: read them again when next needed.
     pub fn forget_creds(&mut self, cage: CageId) {
         self.creds.remove(&cage);
+    }
+
+    /// Whether the call just served was parked (a FIFO open waiting for its
+    /// partner): it is answered later, not now.
+    pub fn take_parked(&mut self) -> bool {
+        self.specials.take_parked()
+    }
+
+    /// Whether parked FIFO opens wait (their signals must be watched).
+    pub fn has_fifo_waiters(&self) -> bool {
+        self.specials.has_waiters()
+    }
+
+    /// Forgets parked FIFO opens whose caller died and interrupts those a
+    /// handled signal is waiting for.
+    pub fn check_fifo_waiters(&mut self) {
+        self.specials.check_waiters(&self.listener);
     }
 
     pub fn table(&self) -> &NativeFdTable<T> {
@@ -219,5 +240,61 @@ impl<T: FdTable> Host for NativeHost<T> {
 
     fn cage_pid(&self, cage: CageId) -> i32 {
         self.pids.get(&cage).map_or(cage as i32, |&pid| pid as i32)
+    }
+
+    fn specials(&mut self) -> Option<&mut dyn Specials> {
+        Some(self)
+    }
+}
+
+impl<T: FdTable> NativeHost<T> {
+    fn pid(&self, cage: CageId) -> Result<u32, i64> {
+        self.pids.get(&cage).copied().ok_or(Errno::ESRCH.neg())
+    }
+}
+
+impl<T: FdTable> Specials for NativeHost<T> {
+    fn fifo_open(
+        &mut self,
+        _cage: CageId,
+        fifo: u64,
+        flags: u32,
+        cloexec: bool,
+    ) -> Result<FifoOpen, Errno> {
+        let caller = self.caller.ok_or(Errno::EBADF)?;
+        self.specials
+            .fifo_open(&self.listener, caller.id, caller.tid, fifo, flags, cloexec)
+    }
+
+    fn forget(&mut self, node: u64) {
+        self.specials.forget(node);
+    }
+
+    fn socket_domain(&mut self, cage: CageId, fd: i32) -> i64 {
+        match self.pid(cage) {
+            Ok(pid) => self.specials.socket_domain(pid, fd),
+            Err(e) => e,
+        }
+    }
+
+    fn bind(&mut self, cage: CageId, fd: i32, node: u64) -> i64 {
+        match self.pid(cage) {
+            Ok(pid) => self.specials.bind(pid, fd, node),
+            Err(e) => e,
+        }
+    }
+
+    fn connect(&mut self, cage: CageId, fd: i32, node: u64) -> i64 {
+        match self.pid(cage) {
+            Ok(pid) => self.specials.connect(pid, fd, node),
+            Err(e) => e,
+        }
+    }
+
+    fn sendto(&mut self, cage: CageId, fd: i32, node: u64, data: &[u8], flags: u32) -> i64 {
+        match self.pid(cage) {
+            Ok(pid) => self.specials.sendto(pid, fd, node, data, flags),
+            Err(e) => e,
+        }
     }
 }

@@ -35,8 +35,9 @@
 //! Modules: [`filter`] (which calls are trapped), `spawn` (fork + filter +
 //! exec), `notif` (listener ioctls), `mem` (process memory), `fds` (fd table
 //! over kernel placeholders), `host` ([`Host`](crate::host::Host) for one
-//! notification), `procs` (/proc and pidfds), `supervise` (the loop; how
-//! fork, exec, threads and exit are tracked).
+//! notification), `procs` (/proc and pidfds), `specials` (FIFOs as kernel
+//! pipes, Unix-domain sockets bound at a private path), `supervise` (the
+//! loop; how fork, exec, threads and exit are tracked).
 
 pub mod filter;
 
@@ -47,6 +48,7 @@ mod notif;
 mod procs;
 mod proxy;
 mod spawn;
+mod specials;
 mod supervise;
 
 use crate::fdtable::LocalFdTable;

@@ -75,6 +75,10 @@ mod nr {
     pub const CLOSE_RANGE: u64 = 436;
 }
 
+/// How often parked FIFO opens are checked for a handled signal (the wait
+/// a signal's handler may see beyond Linux's), in milliseconds.
+const FIFO_WAITER_CHECK_MS: i32 = 20;
+
 /// Past this many cached threads, entries of exited ones are pruned.
 const MAX_THREADS_CACHED: usize = 4096;
 
@@ -191,8 +195,16 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             }
             // The timeout sweeps for exits whose SIGCHLD went to another
             // thread (when the grate runs inside a multithreaded process).
+            // Parked FIFO opens are checked often for signals to deliver.
+            let timeout = if self.host.has_fifo_waiters() {
+                FIFO_WAITER_CHECK_MS
+            } else {
+                200
+            };
             // SAFETY: `pollfds` is a live array of its length.
-            let n = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, 200) };
+            let n =
+                unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, timeout) };
+            self.host.check_fifo_waiters();
             if n < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -481,6 +493,11 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             }
             _ => {
                 let reply = self.grate.dispatch(&mut self.host, cage, n.nr, n.args);
+                if self.host.take_parked() {
+                    // A FIFO open waiting for its partner: answered later.
+                    self.host.end();
+                    return;
+                }
                 if let Some(wait) = self.grate.take_lock_wait() {
                     self.host.end();
                     return self.park(LockWaiter {
