@@ -181,7 +181,12 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
                 .map(done)?,
             Readlink { base, path, len } => {
                 let mut buf = vec![0; len];
-                let n = fs.readlink(&ctx, at(base), env.path(path), &mut buf)?;
+                // readlinkat(fd, ""): the symlink the base is open on, which
+                // the core serves as readlink_ofd (as the grate calls it).
+                let n = match at(base) {
+                    Some(ofd) if env.path(path).is_empty() => fs.readlink_ofd(ofd, &mut buf)?,
+                    dir => fs.readlink(&ctx, dir, env.path(path), &mut buf)?,
+                };
                 buf.truncate(n);
                 Outcome::Bytes(buf)
             }
