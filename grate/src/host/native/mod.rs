@@ -30,7 +30,8 @@
 //! fork; when two processes with pending forks die at once, their orphaned
 //! children may swap snapshots; `open(O_CREAT)` in a process holding more
 //! than a few dozen host fds right at its fd limit may create the file before
-//! failing with EMFILE.
+//! failing with EMFILE. FIFOs and Unix-domain sockets on imfs paths: see
+//! `specials` (and the README's known limits).
 //!
 //! Modules: [`filter`] (which calls are trapped), `spawn` (fork + filter +
 //! exec), `notif` (listener ioctls), `mem` (process memory), `fds` (fd table
