@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,13 +221,40 @@ static int connect_to(int s, const char *path) {
     return connect(s, (struct sockaddr *)&sa, len);
 }
 
+/* Mount mode only (the host is visible outside the prefix): entries of the
+ * grate's private socket directory in $TMPDIR, or -1 when there is none. */
+static int private_sockets(void) {
+    const char *tmp = getenv("TMPDIR");
+    DIR *d = tmp ? opendir(tmp) : NULL;
+    if (!d) return -1;
+    int count = -1;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, "imfs-sockets-", 13) == 0) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+            DIR *p = opendir(path);
+            if (!p) continue;
+            count = 0;
+            struct dirent *s;
+            while ((s = readdir(p)))
+                if (s->d_name[0] != '.') count++;
+            closedir(p);
+        }
+    closedir(d);
+    return count;
+}
+
 static int case_sockets(void) {
+    int mounted = DIR_[0] == '/';
     struct stat st;
     umask(022);
     int srv = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK_EQ(bind_to(srv, at("srv")), 0);
     CHECK(stat(at("srv"), &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0755);
     CHECK_EQ(listen(srv, 8), 0);
+    /* The real socket is bound in the grate's private directory. */
+    if (mounted) CHECK_EQ(private_sockets(), 1);
     int other = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK_ERR(bind_to(other, at("srv")), EADDRINUSE);
     CHECK_ERR(bind_to(srv, at("again")), EINVAL);
@@ -264,7 +292,10 @@ static int case_sockets(void) {
     close(c);
     /* Unlinked, it is gone for new connections. */
     CHECK_EQ(unlink(at("srv2")), 0);
+    if (mounted) CHECK_EQ(private_sockets(), 1);
     CHECK_EQ(unlink(at("srv3")), 0);
+    /* The last name gone, the private socket file goes too. */
+    if (mounted) CHECK_EQ(private_sockets(), 0);
     c = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK_ERR(connect_to(c, at("srv2")), ENOENT);
     close(c);
