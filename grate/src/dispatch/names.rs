@@ -79,7 +79,11 @@ impl Grate {
         let ofd = self
             .fs
             .open(&ctx, t.dir, self.paths.get(&t.path), core_flags, mode)?;
-        if flags & O_PATH == 0 && self.fs.fstat(ofd)?.mode & S_IFMT == S_IFIFO {
+        let fifo = self
+            .fs
+            .fstat(ofd)
+            .is_ok_and(|st| st.mode & S_IFMT == S_IFIFO);
+        if flags & O_PATH == 0 && fifo {
             return self.open_fifo(h, cage, ofd, flags);
         }
         Ok(self.install(h, cage, ofd, 0, flags & O_CLOEXEC != 0)? as i64)
