@@ -68,8 +68,8 @@ impl SpecialsModel {
             return;
         };
         let c = self.fifos.entry(end.fifo).or_default();
-        c.readers -= end.reads as u32;
-        c.writers -= end.writes as u32;
+        c.readers = c.readers.saturating_sub(end.reads as u32);
+        c.writers = c.writers.saturating_sub(end.writes as u32);
     }
 
     /// Completes the parked opens of `fifo` whose partner is there now.
