@@ -173,6 +173,13 @@ impl Grate {
             // express. Refused rather than let through to the host.
             return Err(Errno::EINVAL.into());
         }
+        // An address the host handed out (getsockname, recvfrom of a socket
+        // bound on an imfs name): the kernel reaches it as it is.
+        if h.specials()
+            .is_some_and(|sp| sp.is_private_path(&probe[..path_len]))
+        {
+            return Err(Stop::Continue);
+        }
         match self.place(h, cage, AT_FDCWD, sun_path, Slot::A, false)? {
             Place::Imfs(t) => Ok(t),
             Place::Fd(_) | Place::Host => Err(Stop::Continue),

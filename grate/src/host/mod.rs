@@ -198,6 +198,13 @@ pub trait Specials {
     fn connect(&mut self, cage: CageId, fd: i32, node: u64) -> i64;
     /// Sends `data` from socket `fd` to the socket bound as `node`.
     fn sendto(&mut self, cage: CageId, fd: i32, node: u64, data: &[u8], flags: u32) -> i64;
+    /// Whether `path` is where the host bound a socket for a node: the
+    /// address the kernel reports for it (getsockname, recvfrom), which a
+    /// program may pass back to connect or sendto.
+    fn is_private_path(&self, path: &[u8]) -> bool {
+        let _ = path;
+        false
+    }
 }
 
 /// A cage's credentials.

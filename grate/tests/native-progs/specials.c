@@ -312,6 +312,25 @@ static int case_sockets(void) {
     CHECK_EQ(connect_to(s, at("dg")), 0);
     CHECK_EQ(send(s, "again", 5, 0), 5);
     CHECK_EQ(recv(d, buf, sizeof buf, 0), 5);
+    /* Request and reply: the server answers the address recvfrom gave it
+     * (a client bound on an imfs name), and getsockname's address reaches
+     * the server too. */
+    int cl = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK_EQ(bind_to(cl, at("client")), 0);
+    CHECK_EQ(sendto(cl, "req", 3, 0, (struct sockaddr *)&sa, len), 3);
+    struct sockaddr_un from;
+    socklen_t from_len = sizeof from;
+    CHECK_EQ(recvfrom(d, buf, sizeof buf, 0, (struct sockaddr *)&from, &from_len), 3);
+    CHECK_EQ(sendto(d, "rep", 3, 0, (struct sockaddr *)&from, from_len), 3);
+    CHECK_EQ(recv(cl, buf, sizeof buf, 0), 3);
+    CHECK(memcmp(buf, "rep", 3) == 0);
+    struct sockaddr_un self;
+    socklen_t self_len = sizeof self;
+    CHECK_EQ(getsockname(d, (struct sockaddr *)&self, &self_len), 0);
+    CHECK_EQ(sendto(cl, "via name", 8, 0, (struct sockaddr *)&self, self_len), 8);
+    CHECK_EQ(recv(d, buf, sizeof buf, 0), 8);
+    close(cl);
+    CHECK_EQ(unlink(at("client")), 0);
     /* A stream socket cannot reach a datagram one. */
     c = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK_ERR(connect_to(c, at("dg")), EPROTOTYPE);

@@ -291,6 +291,10 @@ impl<T: FdTable> Specials for NativeHost<T> {
         }
     }
 
+    fn is_private_path(&self, path: &[u8]) -> bool {
+        self.specials.is_private_path(path)
+    }
+
     fn sendto(&mut self, cage: CageId, fd: i32, node: u64, data: &[u8], flags: u32) -> i64 {
         match self.pid(cage) {
             Ok(pid) => self.specials.sendto(pid, fd, node, data, flags),

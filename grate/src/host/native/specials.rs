@@ -179,6 +179,15 @@ impl NativeSpecials {
         }
     }
 
+    /// Whether `path` lies in the private socket directory.
+    pub fn is_private_path(&self, path: &[u8]) -> bool {
+        self.dir.as_ref().is_some_and(|d| {
+            let dir = d.path.as_os_str().as_bytes();
+            path.strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with(b"/"))
+        })
+    }
+
     /// The address family of socket `fd` of process `pid`, or `-errno`.
     pub fn socket_domain(&mut self, pid: u32, fd: i32) -> i64 {
         match socket_of(pid, fd) {
