@@ -115,3 +115,8 @@ fn unix_sockets_bind_and_connect_on_imfs_paths() {
     run_case("sockets", false);
     run_case("sockets", true);
 }
+
+#[test]
+fn blocking_socket_calls_wait_for_room() {
+    run_case("sockets_wait", false);
+}

@@ -351,6 +351,59 @@ static int case_sockets(void) {
     return failures != 0;
 }
 
+/* A blocking connect to a listener whose backlog is full, and a blocking
+ * sendto to a full receiver, wait until there is room (a child makes it). */
+static int case_sockets_wait(void) {
+    struct timespec ms100 = {0, 100 * 1000 * 1000};
+    int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK_EQ(bind_to(srv, at("busy")), 0);
+    CHECK_EQ(listen(srv, 0), 0);
+    int c1 = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK_EQ(connect_to(c1, at("busy")), 0);
+    /* The backlog is full now: a non-blocking connect says so. */
+    int nb = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK_ERR(connect_to(nb, at("busy")), EAGAIN);
+    pid_t pid = fork();
+    if (pid == 0) {
+        nanosleep(&ms100, NULL);
+        int ok = accept(srv, NULL, NULL) >= 0 && accept(srv, NULL, NULL) >= 0;
+        _exit(ok ? 0 : 1);
+    }
+    int c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK_EQ(connect_to(c2, at("busy")), 0);
+    CHECK(child_ok(pid));
+    close(c1);
+    close(c2);
+    close(nb);
+    close(srv);
+    /* Datagrams: fill the receiver's queue, then a blocking send waits. */
+    int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK_EQ(bind_to(d, at("full")), 0);
+    int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un sa;
+    socklen_t len = sun_of(&sa, at("full"));
+    int queued = 0;
+    while (queued < 100000 &&
+           sendto(s, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&sa, len) == 1)
+        queued++;
+    CHECK(errno == EAGAIN && queued > 0);
+    pid = fork();
+    if (pid == 0) {
+        char b[8];
+        nanosleep(&ms100, NULL);
+        for (int i = 0; i <= queued; i++)
+            if (recv(d, b, sizeof b, 0) != 1) _exit(1);
+        _exit(0);
+    }
+    CHECK_EQ(sendto(s, "y", 1, 0, (struct sockaddr *)&sa, len), 1);
+    CHECK(child_ok(pid));
+    close(s);
+    close(d);
+    CHECK_EQ(unlink(at("busy")), 0);
+    CHECK_EQ(unlink(at("full")), 0);
+    return failures != 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     if (argc > 2) DIR_ = argv[2];
@@ -358,6 +411,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "fifo_signals") == 0) return case_fifo_signals();
     if (strcmp(argv[1], "nodes") == 0) return case_nodes();
     if (strcmp(argv[1], "sockets") == 0) return case_sockets();
+    if (strcmp(argv[1], "sockets_wait") == 0) return case_sockets_wait();
     fprintf(stderr, "no case %s\n", argv[1]);
     return 2;
 }

@@ -83,12 +83,14 @@ impl<T: FdTable> NativeHost<T> {
     }
 
     /// Whether the call just served was parked (a FIFO open waiting for its
-    /// partner): it is answered later, not now.
+    /// partner, a blocking connect or send that has to wait): it is answered
+    /// later, not now.
     pub fn take_parked(&mut self) -> bool {
         self.specials.take_parked()
     }
 
-    /// Whether parked FIFO opens wait (their signals must be watched).
+    /// Whether parked calls wait (their signals must be watched, sockets
+    /// tried again).
     pub fn has_fifo_waiters(&self) -> bool {
         self.specials.has_waiters()
     }
@@ -285,8 +287,11 @@ impl<T: FdTable> Specials for NativeHost<T> {
     }
 
     fn connect(&mut self, cage: CageId, fd: i32, node: u64) -> i64 {
+        let Some(call) = self.caller.map(|c| (c.id, c.tid)) else {
+            return Errno::EBADF.neg();
+        };
         match self.pid(cage) {
-            Ok(pid) => self.specials.connect(pid, fd, node),
+            Ok(pid) => self.specials.connect(call, pid, fd, node),
             Err(e) => e,
         }
     }
@@ -296,8 +301,11 @@ impl<T: FdTable> Specials for NativeHost<T> {
     }
 
     fn sendto(&mut self, cage: CageId, fd: i32, node: u64, data: &[u8], flags: u32) -> i64 {
+        let Some(call) = self.caller.map(|c| (c.id, c.tid)) else {
+            return Errno::EBADF.neg();
+        };
         match self.pid(cage) {
-            Ok(pid) => self.specials.sendto(pid, fd, node, data, flags),
+            Ok(pid) => self.specials.sendto(call, pid, fd, node, data, flags),
             Err(e) => e,
         }
     }

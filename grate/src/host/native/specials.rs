@@ -22,8 +22,11 @@
 //! binds the program's own socket (a copy of its fd taken with
 //! pidfd_getfd: the same open file) at a private path, `s<N>` in a 0700
 //! directory the grate makes with mkdtemp and removes at exit. connect(2) and
-//! sendto(2) to the node are made the same way on the program's socket.
-//! Nothing else is created on the host.
+//! sendto(2) to the node are made the same way on the program's socket,
+//! never blocking the grate: a blocking socket that would have to wait (a
+//! full backlog, a full receiver) is parked and tried again until it need
+//! not. The private address the kernel reports back (getsockname,
+//! recvfrom) passes through untouched. Nothing else is created on the host.
 
 use super::fds::errno_of;
 use super::notif::Listener;
@@ -58,6 +61,8 @@ pub struct NativeSpecials {
     /// Per FIFO node: an O_PATH reference to its pipe inode.
     fifos: HashMap<u64, OwnedFd>,
     waiters: Vec<FifoWaiter>,
+    /// Connects and sends of blocking sockets that have to wait.
+    socket_waiters: Vec<SocketWaiter>,
     /// Per socket node: where the program's socket is bound on the host.
     sockets: HashMap<u64, PathBuf>,
     dir: Option<PrivateDir>,
@@ -73,7 +78,7 @@ impl NativeSpecials {
     }
 
     pub fn has_waiters(&self) -> bool {
-        !self.waiters.is_empty()
+        !self.waiters.is_empty() || !self.socket_waiters.is_empty()
     }
 
     /// Opens FIFO `fifo` for the caller of notification `id` (thread `tid`).
@@ -156,8 +161,9 @@ impl NativeSpecials {
 
     /// Drops parked opens whose caller died, and interrupts those whose
     /// thread has a handled signal waiting (ERESTARTSYS, as Linux's
-    /// fifo_open returns).
+    /// fifo_open returns); tries parked socket calls again.
     pub fn check_waiters(&mut self, listener: &Listener) {
+        self.retry_sockets(listener);
         self.waiters.retain(|w| {
             if !listener.is_pending(w.id) {
                 return false;
@@ -224,10 +230,11 @@ impl NativeSpecials {
         r
     }
 
-    /// Connects socket `fd` of process `pid` to the socket bound as `node`.
-    /// The connect is made non-blocking, so that a listener with a full
-    /// backlog cannot stall the grate: a blocking socket gets EAGAIN then.
-    pub fn connect(&mut self, pid: u32, fd: i32, node: u64) -> i64 {
+    /// Connects socket `fd` of process `pid` to the socket bound as `node`,
+    /// for the caller of notification `call` (id, tid). The attempt never
+    /// blocks the grate: when a blocking socket would have to wait (the
+    /// listener's backlog is full), the call is parked and tried again.
+    pub fn connect(&mut self, call: (u64, u32), pid: u32, fd: i32, node: u64) -> i64 {
         let Some((sa, len)) = self.sockets.get(&node).and_then(|p| sockaddr_of(p)) else {
             return -(libc::ECONNREFUSED as i64);
         };
@@ -235,27 +242,26 @@ impl NativeSpecials {
             Ok(s) => s,
             Err(e) => return -e,
         };
-        let raw = sock.as_raw_fd();
-        // SAFETY: fcntl and connect on our copy of the socket, with a valid
-        // sockaddr_un. The copy shares the program's open file, so its
-        // O_NONBLOCK is changed only for the length of this call.
-        unsafe {
-            let fl = libc::fcntl(raw, libc::F_GETFL);
-            let blocking = fl >= 0 && fl & libc::O_NONBLOCK == 0;
-            if blocking {
-                libc::fcntl(raw, libc::F_SETFL, fl | libc::O_NONBLOCK);
-            }
-            let r = result(libc::connect(raw, (&raw const sa).cast(), len));
-            if blocking {
-                libc::fcntl(raw, libc::F_SETFL, fl);
-            }
-            r
+        let blocking = !is_nonblocking(&sock);
+        let r = try_connect(&sock, &sa, len);
+        if r == -(libc::EAGAIN as i64) && blocking {
+            return self.park_socket(call, sock, sa, len, SocketOp::Connect);
         }
+        r
     }
 
     /// Sends `data` from socket `fd` of process `pid` to the socket bound as
-    /// `node` (never blocking the grate, never raising SIGPIPE in it).
-    pub fn sendto(&mut self, pid: u32, fd: i32, node: u64, data: &[u8], flags: u32) -> i64 {
+    /// `node` (never raising SIGPIPE in the grate); a blocking send to a
+    /// full receiver is parked and tried again, as [`NativeSpecials::connect`].
+    pub fn sendto(
+        &mut self,
+        call: (u64, u32),
+        pid: u32,
+        fd: i32,
+        node: u64,
+        data: &[u8],
+        flags: u32,
+    ) -> i64 {
         let Some((sa, len)) = self.sockets.get(&node).and_then(|p| sockaddr_of(p)) else {
             return -(libc::ECONNREFUSED as i64);
         };
@@ -263,25 +269,136 @@ impl NativeSpecials {
             Ok(s) => s,
             Err(e) => return -e,
         };
-        let flags = flags as i32 | libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
-        // SAFETY: sends from a live buffer to a valid sockaddr_un.
-        let n = unsafe {
-            libc::sendto(
-                sock.as_raw_fd(),
-                data.as_ptr().cast(),
-                data.len(),
-                flags,
-                (&raw const sa).cast(),
-                len,
-            )
-        };
-        if n < 0 {
-            -(io::Error::last_os_error()
-                .raw_os_error()
-                .unwrap_or(libc::EIO) as i64)
-        } else {
-            n as i64
+        let flags = flags as i32;
+        let blocking = flags & libc::MSG_DONTWAIT == 0 && !is_nonblocking(&sock);
+        let n = try_send(&sock, data, flags, &sa, len);
+        if n == -(libc::EAGAIN as i64) && blocking {
+            // At most the bounce buffer's 64 KiB, kept until it goes.
+            let op = SocketOp::Send(data.to_vec(), flags);
+            return self.park_socket(call, sock, sa, len, op);
         }
+        n
+    }
+
+    fn park_socket(
+        &mut self,
+        (id, tid): (u64, u32),
+        sock: OwnedFd,
+        sa: libc::sockaddr_un,
+        len: libc::socklen_t,
+        op: SocketOp,
+    ) -> i64 {
+        self.socket_waiters.push(SocketWaiter {
+            id,
+            tid,
+            sock,
+            sa,
+            len,
+            op,
+        });
+        self.parked = true;
+        0
+    }
+
+    /// Tries the parked connects and sends again: answered once they no
+    /// longer have to wait, interrupted by a handled signal, forgotten when
+    /// their caller died.
+    fn retry_sockets(&mut self, listener: &Listener) {
+        self.socket_waiters.retain(|w| {
+            if !listener.is_pending(w.id) {
+                return false;
+            }
+            if signal_waiting(w.tid) {
+                listener.answer(w.id, -ERESTARTSYS);
+                return false;
+            }
+            let r = match &w.op {
+                SocketOp::Connect => try_connect(&w.sock, &w.sa, w.len),
+                SocketOp::Send(data, flags) => try_send(&w.sock, data, *flags, &w.sa, w.len),
+            };
+            if r == -(libc::EAGAIN as i64) {
+                return true;
+            }
+            listener.answer(w.id, r);
+            false
+        });
+    }
+}
+
+/// A parked socket call's operation.
+enum SocketOp {
+    Connect,
+    /// The data and the caller's flags.
+    Send(Vec<u8>, i32),
+}
+
+/// A connect or sendto of a blocking socket that has to wait.
+struct SocketWaiter {
+    id: u64,
+    tid: u32,
+    /// The grate's copy of the program's socket.
+    sock: OwnedFd,
+    sa: libc::sockaddr_un,
+    len: libc::socklen_t,
+    op: SocketOp,
+}
+
+fn is_nonblocking(sock: &OwnedFd) -> bool {
+    // SAFETY: F_GETFL on our own fd.
+    let fl = unsafe { libc::fcntl(sock.as_raw_fd(), libc::F_GETFL) };
+    fl >= 0 && fl & libc::O_NONBLOCK != 0
+}
+
+/// One connect attempt that cannot block: EAGAIN when it would have to.
+fn try_connect(sock: &OwnedFd, sa: &libc::sockaddr_un, len: libc::socklen_t) -> i64 {
+    let raw = sock.as_raw_fd();
+    // SAFETY: fcntl and connect on our copy of the socket, with a valid
+    // sockaddr_un. The copy shares the program's open file, so its
+    // O_NONBLOCK is changed only for the length of this call.
+    unsafe {
+        let fl = libc::fcntl(raw, libc::F_GETFL);
+        let blocking = fl >= 0 && fl & libc::O_NONBLOCK == 0;
+        if blocking {
+            libc::fcntl(raw, libc::F_SETFL, fl | libc::O_NONBLOCK);
+        }
+        let r = result(libc::connect(
+            raw,
+            (sa as *const libc::sockaddr_un).cast(),
+            len,
+        ));
+        if blocking {
+            libc::fcntl(raw, libc::F_SETFL, fl);
+        }
+        r
+    }
+}
+
+/// One send attempt that cannot block, nor raise SIGPIPE in the grate.
+fn try_send(
+    sock: &OwnedFd,
+    data: &[u8],
+    flags: i32,
+    sa: &libc::sockaddr_un,
+    len: libc::socklen_t,
+) -> i64 {
+    let flags = flags | libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    // SAFETY: sends from a live buffer to a valid sockaddr_un.
+    let n = unsafe {
+        libc::sendto(
+            sock.as_raw_fd(),
+            data.as_ptr().cast(),
+            data.len(),
+            flags,
+            (sa as *const libc::sockaddr_un).cast(),
+            len,
+        )
+    };
+    if n < 0 {
+        -(io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO) as i64)
+    } else {
+        n as i64
     }
 }
 

@@ -75,9 +75,10 @@ mod nr {
     pub const CLOSE_RANGE: u64 = 436;
 }
 
-/// How often parked FIFO opens are checked for a handled signal (the wait
-/// a signal's handler may see beyond Linux's), in milliseconds.
-const FIFO_WAITER_CHECK_MS: i32 = 20;
+/// How often parked FIFO opens and socket calls are checked for a handled
+/// signal (the wait a handler may see beyond Linux's) and sockets tried
+/// again, in milliseconds.
+const PARKED_CHECK_MS: i32 = 20;
 
 /// Past this many cached threads, entries of exited ones are pruned.
 const MAX_THREADS_CACHED: usize = 4096;
@@ -195,9 +196,9 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             }
             // The timeout sweeps for exits whose SIGCHLD went to another
             // thread (when the grate runs inside a multithreaded process).
-            // Parked FIFO opens are checked often for signals to deliver.
+            // Parked calls are checked often for signals to deliver.
             let timeout = if self.host.has_fifo_waiters() {
-                FIFO_WAITER_CHECK_MS
+                PARKED_CHECK_MS
             } else {
                 200
             };
