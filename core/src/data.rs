@@ -4,15 +4,14 @@
 //! CHUNK_SIZE). Offset to chunk is an O(1) hash lookup keyed by (owner, index),
 //! never a walk; holes hold no chunk and read as zeros.
 //!
-//! Layout, all of it zero in an empty store (so `new()` is all-zero bytes):
-//! - `bytes`: the chunks' contents.
-//! - `slots`: per chunk, its key (owner, index) and one link word. A live
-//!   slot links to the next slot of its hash bucket, a free one to the next
-//!   free slot. Links store `slot + 1`, so 0 means "none"; the top bit of the
-//!   link word marks the slot live.
-//! - `buckets`: `CHUNKS` chain heads (`slot + 1`), so the load factor is <= 1.
-//! - Slots at or past `high_water` were never used: they are free without
-//!   being on the free list, which is how an all-zero store is already valid.
+//! Layout, all of it zero in an empty store (so zeroed memory is one):
+//! - `slots`: a [`Pool`] of per-chunk keys (owner, index) and link words. A
+//!   live slot links to the next slot of its hash bucket, a free one to the
+//!   next free slot; the top bit of the link word marks the slot live.
+//! - `bytes`: the chunks' contents, by slot number. A plain array, not part
+//!   of the pool's Vec: a slot the pool never handed out keeps zero bytes,
+//!   which is what lets a new chunk skip zeroing.
+//! - `buckets`: `CHUNKS` chain heads, so the load factor is <= 1.
 //!
 //! Zeroing happens on allocation, and only for the bytes the allocating write
 //! does not cover: a never-used chunk is still zero and skips it, freeing is
@@ -21,6 +20,7 @@
 //! "bytes past EOF read zero" invariant is `truncate`, which zeroes the tail
 //! of the chunk holding the new size.
 
+use crate::pool::{self, Link, Pool};
 use crate::{Corruption, Errno, PoolUsage, Result};
 
 /// What a write did.
@@ -35,48 +35,53 @@ pub struct Written {
 /// Marks a slot live in its link word; the low bits hold the link.
 const LIVE: u32 = 1 << 31;
 
-/// One chunk's key and link. 12 bytes with no padding, all zero when unused.
+/// One chunk's key and link. 12 bytes with no padding.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Slot {
     owner: u32,
     index: u32,
-    /// `LIVE` bit | (next slot + 1, or 0 at the end of the chain / free list).
+    /// `LIVE` bit | the next slot's [`Link`] (in the chain or the free list).
     link: u32,
 }
-
-const UNUSED: Slot = Slot {
-    owner: 0,
-    index: 0,
-    link: 0,
-};
 
 impl Slot {
     const fn is_live(&self) -> bool {
         self.link & LIVE != 0
     }
-    const fn next(&self) -> u32 {
-        self.link & !LIVE
+    const fn next(&self) -> Link {
+        Link::from_bits(self.link & !LIVE)
+    }
+}
+
+impl pool::Slot for Slot {
+    const ZERO: &'static Slot = &Slot {
+        owner: 0,
+        index: 0,
+        link: 0,
+    };
+
+    fn make_free(&mut self, next: Link) {
+        *self = Slot {
+            owner: 0,
+            index: 0,
+            link: next.bits(),
+        };
+    }
+
+    fn is_free(&self) -> bool {
+        !self.is_live()
+    }
+
+    fn next_free(&self) -> Link {
+        self.next()
     }
 }
 
 /// `CHUNKS` chunks of `CHUNK_SIZE` bytes, shared by every owner.
 pub struct ChunkStore<const CHUNKS: usize, const CHUNK_SIZE: usize> {
     bytes: [[u8; CHUNK_SIZE]; CHUNKS],
-    slots: [Slot; CHUNKS],
-    buckets: [u32; CHUNKS],
-    /// First free slot + 1 (0: the free list is empty).
-    free_head: u32,
-    /// Slots ever handed out; those at or past it were never used. Since the
-    /// free list is always drained first, this is also the peak of `used`.
-    high_water: u32,
-    /// Live chunks.
-    used: u32,
-}
-
-/// Slot number to link value.
-const fn link_to(slot: usize) -> u32 {
-    // Slots are < CHUNKS < 2^31 (asserted in `new`), so this never truncates.
-    slot as u32 + 1
+    slots: Pool<Slot, CHUNKS, 0>,
+    buckets: [Link; CHUNKS],
 }
 
 impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE> {
@@ -88,11 +93,8 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
         }
         ChunkStore {
             bytes: [[0; CHUNK_SIZE]; CHUNKS],
-            slots: [UNUSED; CHUNKS],
-            buckets: [0; CHUNKS],
-            free_head: 0,
-            high_water: 0,
-            used: 0,
+            slots: Pool::new(),
+            buckets: [Link::NONE; CHUNKS],
         }
     }
 
@@ -254,7 +256,7 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
         let mut pos = from;
         // Each turn steps over one distinct chunk of `owner`, so at most
         // `used` turns find data before a hole turns up.
-        for _ in 0..=self.used {
+        for _ in 0..=self.slots.used() {
             if pos >= size {
                 break;
             }
@@ -295,97 +297,53 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
 
     /// Chunks free now.
     pub fn free_chunks(&self) -> u32 {
-        (CHUNKS as u32).saturating_sub(self.used)
+        self.slots.available()
     }
 
     /// Chunks in use, their peak, and the pool's size.
     pub fn usage(&self) -> PoolUsage {
-        PoolUsage {
-            used: self.used,
-            high_water: self.high_water,
-            capacity: CHUNKS as u32,
-        }
+        self.slots.usage()
     }
 
     /// Calls `f(owner, index)` for every allocated chunk (for the fsck).
     pub fn for_each_chunk(&self, mut f: impl FnMut(u32, u32)) {
-        for slot in self.slots_ever_used().iter().filter(|s| s.is_live()) {
+        for (_, slot) in self.slots.iter_live() {
             f(slot.owner, slot.index);
         }
     }
 
-    /// Checks the store's own invariants: counters, never-used slots, free
-    /// list, and that every live chunk sits exactly once in its own bucket's
-    /// chain (so its key is unique) while no free slot sits in any chain.
+    /// Checks the store's own invariants: the pool's free list and counters,
+    /// and that every live chunk sits exactly once in its own bucket's chain
+    /// (so its key is unique) while no free slot sits in any chain.
     pub fn check(&self) -> core::result::Result<(), Corruption> {
-        let accounting = Corruption::PoolAccounting("chunks");
-        let high_water = self.high_water as usize;
-        if high_water > CHUNKS || self.used > self.high_water {
-            return Err(accounting);
-        }
-        for (s, slot) in self.slots.iter().enumerate() {
-            let broken = if s >= high_water {
-                *slot != UNUSED
-            } else if slot.is_live() {
-                slot.next() as usize > CHUNKS || self.find(slot.owner, slot.index) != Some(s)
-            } else {
-                slot.owner != 0 || slot.index != 0 || slot.next() as usize > high_water
-            };
-            if broken {
-                return Err(Corruption::Chunk(s as u32));
+        self.slots.check("chunks")?;
+        for (s, slot) in self.slots.iter_live() {
+            if self.find(slot.owner, slot.index) != Some(s as usize) {
+                return Err(Corruption::Chunk(s));
             }
         }
-        let live = self
-            .slots_ever_used()
-            .iter()
-            .filter(|s| s.is_live())
-            .count();
-        if live != self.used as usize {
-            return Err(accounting);
-        }
-
-        // The free list holds exactly the non-live slots below the high-water
-        // mark: all of them are non-live, and a list with no repeat (it would
-        // loop past the bound) and the right length can hold no other.
-        let free = high_water - live;
-        let mut link = self.free_head;
-        let mut length = 0;
-        while link != 0 {
-            let s = link as usize - 1;
-            match self.slots.get(s) {
-                Some(slot) if s < high_water && !slot.is_live() => link = slot.next(),
-                _ => return Err(accounting),
-            }
-            length += 1;
-            if length > free {
-                return Err(accounting);
-            }
-        }
-        if length != free {
-            return Err(accounting);
-        }
-
         // Every live slot was found through its bucket above; visiting exactly
         // `live` chain entries, all live and all in the right bucket, means
         // none is reached twice.
+        let live = self.slots.used();
         let mut visits = 0;
         for (bucket, &head) in self.buckets.iter().enumerate() {
             let mut link = head;
-            while link != 0 {
-                let s = link as usize - 1;
-                let slot = self.slots.get(s).ok_or(accounting)?;
-                if !slot.is_live() || Self::bucket_of(slot.owner, slot.index) != bucket {
-                    return Err(Corruption::Chunk(s as u32));
+            while let Some(s) = link.get() {
+                match self.slots.live(s) {
+                    Some(slot) if Self::bucket_of(slot.owner, slot.index) == bucket => {
+                        link = slot.next();
+                    }
+                    _ => return Err(Corruption::Chunk(s)),
                 }
                 visits += 1;
                 if visits > live {
-                    return Err(Corruption::Chunk(s as u32));
+                    return Err(Corruption::Chunk(s));
                 }
-                link = slot.next();
             }
         }
         if visits != live {
-            return Err(accounting);
+            return Err(Corruption::PoolAccounting("chunks"));
         }
         Ok(())
     }
@@ -427,10 +385,9 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
         ((mixed * CHUNKS as u64) >> 32) as usize
     }
 
-    fn slots_ever_used(&self) -> &[Slot] {
-        self.slots
-            .get(..self.high_water as usize)
-            .unwrap_or(&self.slots)
+    /// Live chunks' slots.
+    fn live_slots(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter_live().map(|(_, slot)| slot)
     }
 
     /// The slot holding `owner`'s chunk `index`, if any.
@@ -438,10 +395,10 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
         let mut link = *self.buckets.get(Self::bucket_of(owner, index))?;
         // Bounded so that even a corrupted (cyclic) chain cannot hang a caller.
         for _ in 0..=CHUNKS {
-            let s = link.checked_sub(1)? as usize;
+            let s = link.get()?;
             let slot = self.slots.get(s)?;
             if slot.owner == owner && slot.index == index {
-                return Some(s);
+                return Some(s as usize);
             }
             link = slot.next();
         }
@@ -453,49 +410,37 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
     fn allocate(&mut self, owner: u32, index: u32, within: usize, n: usize) -> Option<usize> {
         let bucket = Self::bucket_of(owner, index);
         let head = *self.buckets.get(bucket)?;
-        let (s, reused) = if self.free_head != 0 {
-            let s = self.free_head as usize - 1;
-            (s, true)
-        } else if (self.high_water as usize) < CHUNKS {
-            (self.high_water as usize, false)
-        } else {
-            return None;
-        };
-        let slot = self.slots.get_mut(s)?;
-        if reused {
-            self.free_head = slot.next();
-        } else {
-            self.high_water += 1;
-        }
-        *slot = Slot {
+        let never_used = self.slots.touched();
+        let s = self.slots.alloc(Slot {
             owner,
             index,
-            link: LIVE | head,
-        };
+            link: LIVE | head.bits(),
+        })?;
         if let Some(bucket) = self.buckets.get_mut(bucket) {
-            *bucket = link_to(s);
+            *bucket = Link::to(s);
         }
-        self.used += 1;
-        if reused {
-            if let Some(chunk) = self.bytes.get_mut(s) {
+        // A slot never handed out before still holds zeros.
+        if s < never_used {
+            if let Some(chunk) = self.bytes.get_mut(s as usize) {
                 let (before, rest) = chunk.split_at_mut(within.min(CHUNK_SIZE));
                 before.fill(0);
                 rest.get_mut(n..).unwrap_or_default().fill(0);
             }
         }
-        Some(s)
+        Some(s as usize)
     }
 
     /// Unlinks `owner`'s chunk `index` from its bucket and puts its slot on the
     /// free list. Returns whether there was one.
     fn remove(&mut self, owner: u32, index: u32) -> bool {
-        let Some(head) = self.buckets.get_mut(Self::bucket_of(owner, index)) else {
+        let bucket = Self::bucket_of(owner, index);
+        let Some(&head) = self.buckets.get(bucket) else {
             return false;
         };
-        let mut link = *head;
-        let mut prev: Option<usize> = None;
+        let mut link = head;
+        let mut prev = None;
         for _ in 0..=CHUNKS {
-            let Some(s) = link.checked_sub(1).map(|l| l as usize) else {
+            let Some(s) = link.get() else {
                 return false;
             };
             let Some(&slot) = self.slots.get(s) else {
@@ -506,28 +451,24 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
                 link = slot.next();
                 continue;
             }
-            match prev.and_then(|p| self.slots.get_mut(p)) {
-                Some(p) => p.link = LIVE | slot.next(),
-                None => *head = slot.next(),
+            match prev {
+                Some(p) => self.slots.at_mut(p).link = LIVE | slot.next().bits(),
+                None => {
+                    if let Some(head) = self.buckets.get_mut(bucket) {
+                        *head = slot.next();
+                    }
+                }
             }
-            if let Some(freed) = self.slots.get_mut(s) {
-                *freed = Slot {
-                    owner: 0,
-                    index: 0,
-                    link: self.free_head,
-                };
-            }
-            self.free_head = link_to(s);
-            self.used = self.used.saturating_sub(1);
+            self.slots.release(s);
             return true;
         }
         false
     }
 
     /// Probing chunk indices one by one costs a hash lookup each; one pass
-    /// over the used slots costs `high_water` cheap steps. Take the smaller.
+    /// over the touched slots costs that many cheap steps. Take the smaller.
     fn probe_is_cheaper(&self, first: u64, last: u64) -> bool {
-        last - first < u64::from(self.high_water)
+        last - first < u64::from(self.slots.touched())
     }
 
     /// Frees `owner`'s chunks with index in `first..=last`; returns how many.
@@ -543,7 +484,7 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
                 freed += u32::from(self.remove(owner, index));
             }
         } else {
-            for s in 0..self.high_water as usize {
+            for s in 0..self.slots.touched() {
                 let Some(&slot) = self.slots.get(s) else {
                     break;
                 };
@@ -565,9 +506,8 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
         if self.probe_is_cheaper(first, last) {
             (first as u32..=last as u32).find(|&i| self.find(owner, i).is_some())
         } else {
-            self.slots_ever_used()
-                .iter()
-                .filter(|s| s.is_live() && s.owner == owner)
+            self.live_slots()
+                .filter(|s| s.owner == owner)
                 .map(|s| s.index)
                 .filter(|&i| (first..=last).contains(&u64::from(i)))
                 .min()
@@ -581,9 +521,8 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
                 .filter(|&i| self.find(owner, i).is_some())
                 .count() as u64
         } else {
-            self.slots_ever_used()
-                .iter()
-                .filter(|s| s.is_live() && s.owner == owner)
+            self.live_slots()
+                .filter(|s| s.owner == owner)
                 .filter(|s| (first..=last).contains(&u64::from(s.index)))
                 .count() as u64
         }
@@ -622,18 +561,10 @@ mod tests {
     }
 
     #[test]
-    fn new_is_all_zero_bytes_and_equals_a_zeroed_allocation() {
-        let fresh = Small::new();
-        let size = core::mem::size_of::<Small>();
-        // SAFETY: Small has no padding (u8 arrays and u32 fields only), so every byte is initialized.
-        let bytes =
-            unsafe { core::slice::from_raw_parts(&fresh as *const Small as *const u8, size) };
-        assert!(bytes.iter().all(|&b| b == 0));
-        // SAFETY: all-zero bytes are a valid value of every field (integers).
-        let zeroed: Box<Small> = unsafe { Box::<Small>::new_zeroed().assume_init() };
-        let zbytes =
-            unsafe { core::slice::from_raw_parts(&*zeroed as *const Small as *const u8, size) };
-        assert_eq!(bytes, zbytes);
+    fn zeroed_memory_is_an_empty_store_that_works_like_new() {
+        // SAFETY: all-zero bytes are an empty store: byte arrays, integer
+        // links and an empty pool (heapless::Vec length 0).
+        let mut zeroed: Box<Small> = unsafe { Box::<Small>::new_zeroed().assume_init() };
         assert_eq!(zeroed.check(), Ok(()));
         assert_eq!(
             zeroed.usage(),
@@ -644,6 +575,21 @@ mod tests {
             }
         );
         assert_eq!(zeroed.free_chunks(), 8);
+        let mut fresh = store();
+        for s in [&mut zeroed, &mut fresh] {
+            s.write(1, 10, &pattern(3 * CS, 1)).unwrap();
+            s.write(2, 0, &pattern(5 * CS, 2)).unwrap();
+            s.truncate(2, 5 * CS as u64, CS as u64 + 1);
+            s.check().unwrap();
+        }
+        assert_eq!(zeroed.usage(), fresh.usage());
+        assert_eq!(zeroed.usage().used, 6);
+        for owner in [1, 2] {
+            assert_eq!(
+                read_vec(&zeroed, owner, 0, 4 * CS),
+                read_vec(&fresh, owner, 0, 4 * CS)
+            );
+        }
     }
 
     #[test]
@@ -914,32 +860,29 @@ mod tests {
         s.check().unwrap();
 
         let mut bad = store();
-        bad.write(1, 0, b"a").unwrap();
-        bad.used = 2;
-        assert_eq!(bad.check(), Err(Corruption::PoolAccounting("chunks")));
-
-        let mut bad = store();
         bad.write(1, 0, &pattern(2 * CS, 1)).unwrap();
-        bad.slots[1].index = 7; // key moved: no longer in its bucket
+        bad.slots.at_mut(1).index = 7; // key moved: no longer in its bucket
         assert_eq!(bad.check(), Err(Corruption::Chunk(1)));
 
         let mut bad = store();
         bad.write(1, 0, &pattern(2 * CS, 1)).unwrap();
-        bad.truncate(1, 2 * CS as u64, 0);
-        bad.free_head = 0; // free slots lost
-        assert_eq!(bad.check(), Err(Corruption::PoolAccounting("chunks")));
+        bad.truncate(1, 2 * CS as u64, CS as u64);
+        bad.slots.at_mut(0).link = LIVE | Link::to(1).bits(); // a free slot in a chain
+        assert_eq!(bad.check(), Err(Corruption::Chunk(1)));
 
         let mut bad = store();
-        bad.slots[5].owner = 1; // a never-used slot touched
-        assert_eq!(bad.check(), Err(Corruption::Chunk(5)));
+        bad.write(1, 0, b"a").unwrap();
+        bad.buckets[Small::bucket_of(1, 0)] = Link::NONE; // a live chunk unreachable
+        assert_eq!(bad.check(), Err(Corruption::Chunk(0)));
 
         let mut bad = store();
         bad.write(1, 0, b"a").unwrap();
         bad.write(1, CS as u64, b"b").unwrap();
-        bad.slots[1] = Slot {
+        let link = bad.slots.at(1).link;
+        *bad.slots.at_mut(1) = Slot {
             owner: 1,
             index: 0,
-            link: bad.slots[1].link,
+            link,
         };
         assert!(bad.check().is_err(), "duplicate key must be caught");
     }

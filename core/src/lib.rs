@@ -25,6 +25,7 @@ pub mod data;
 mod errno;
 pub mod flags;
 pub mod fs;
+mod pool;
 pub mod types;
 
 pub use data::ChunkStore;

@@ -6,18 +6,78 @@ use fs_util::*;
 
 #[test]
 fn zeroed_memory_is_a_fresh_fs_with_root() {
-    // new() must be all-zero bytes: check a zeroed allocation behaves the same.
     let f: Box<T> = boxed();
     ok!(f, f.check());
     let st = ok!(f, f.stat(&root(), None, b"/", true));
     assert_eq!(st.mode, S_IFDIR | 0o755);
     assert_eq!((st.uid, st.gid, st.nlink, st.ino), (0, 0, 2, 1));
     assert_eq!(st.mtime, ts(0));
-    let bytes = unsafe {
-        let v = T::new();
-        core::slice::from_raw_parts(&v as *const T as *const u8, core::mem::size_of::<T>()).to_vec()
-    };
-    assert!(bytes.iter().all(|&b| b == 0), "Fs::new() is not all zero");
+}
+
+/// Everyday operations from an empty filesystem, the root's own attributes
+/// changed first (the root is written before any other node is allocated),
+/// the fsck after each; returns what each call answered.
+fn everyday<const N: usize, const D: usize, const C: usize, const S: usize, const O: usize>(
+    f: &mut Fs<N, D, C, S, O>,
+) -> Vec<String> {
+    let c = at(7);
+    let mut log = Vec::new();
+    // Runs a call, checks the filesystem, logs the answer; `ok` returns the value.
+    macro_rules! step {
+        (ok $e:expr) => {{
+            let r = $e;
+            step!(r);
+            r.unwrap()
+        }};
+        ($e:expr) => {{
+            let r = $e;
+            if let Err(e) = f.check() {
+                panic!("fsck after `{}`: {:?}", stringify!($e), e);
+            }
+            log.push(format!("{:?}", r));
+        }};
+    }
+    step!(f.utimens(&c, None, b"/", Some([ts(3), ts(4)]), true));
+    step!(f.chmod(&c, None, b"/", 0o711, true));
+    let dot = step!(ok f.open(&c, None, b"/", O_RDONLY | O_DIRECTORY, 0));
+    step!(f.mkdir(&c, Some(dot), b"d", 0o750));
+    let fd = step!(ok f.open(&c, None, b"/d/f", O_CREAT | O_RDWR, 0o600));
+    step!(f.pwrite(&c, fd, &[7u8; 1500], 600));
+    let mut buf = [0u8; 2200];
+    step!(f.pread(&c, fd, &mut buf, 0));
+    log.push(format!("{:?}", &buf[590..610]));
+    step!(f.symlink(&c, b"d/f", None, b"/l"));
+    step!(f.link(&c, None, b"/l", None, b"/d/g", true));
+    step!(f.rename(&c, None, b"/d/g", None, b"/h", 0));
+    step!(f.stat(&c, None, b"/h", false));
+    step!(f.unlink(&c, None, b"/d/f"));
+    step!(f.close(fd));
+    log.push(format!("{:?}", names(f, dot)));
+    step!(f.unlink(&c, None, b"/l"));
+    step!(f.rmdir(&c, None, b"/d"));
+    step!(f.close(dot));
+    step!(f.stat(&c, None, b"/", true));
+    log.push(format!("{:?}", f.usage()));
+    log
+}
+
+#[test]
+fn zeroed_imfs_passes_fsck_and_serves_operations() {
+    use imfs_core::config::{CHUNKS, CHUNK_SIZE, DIRENTS, NODES, OPEN_FILES};
+    let mut f = boxed::<NODES, DIRENTS, CHUNKS, CHUNK_SIZE, OPEN_FILES>();
+    ok!(f, f.check());
+    let log = everyday(&mut f);
+    assert!(log.iter().all(|r| !r.starts_with("Err")), "{log:#?}");
+    let st = ok!(f, f.stat(&root(), None, b"/", true));
+    assert_eq!((st.mode, st.nlink, st.mtime), (S_IFDIR | 0o711, 2, ts(7)));
+    assert_eq!(get(&mut f, b"/h"), [&[0u8; 600][..], &[7u8; 1500]].concat());
+}
+
+#[test]
+fn zeroed_memory_and_new_are_the_same_filesystem() {
+    let (mut zeroed, mut new): (Box<T>, Box<T>) = (boxed(), fs());
+    assert_eq!(zeroed.usage(), new.usage());
+    assert_eq!(everyday(&mut zeroed), everyday(&mut new));
 }
 
 #[test]

@@ -44,7 +44,7 @@ impl Dirent {
 }
 
 impl Slot for Dirent {
-    const ZERO: Dirent = Dirent {
+    const ZERO: &'static Dirent = &Dirent {
         name: [0; NAME_MAX],
         len: 0,
         node: 0,
@@ -117,7 +117,7 @@ impl<
         let mut e = Dirent {
             node,
             parent: dir,
-            ..Dirent::ZERO
+            ..*Dirent::ZERO
         };
         e.set_name(name);
         let d = self.dirents.alloc(e).ok_or(Errno::ENOSPC)?;

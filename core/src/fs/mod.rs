@@ -28,15 +28,14 @@ mod node;
 mod ofd;
 mod path;
 mod perm;
-mod pool;
 mod readdir;
 
 pub use path::Exit;
 
+use crate::pool::{self, Link, Pool};
 use dir::Dirent;
 use node::Node;
 use ofd::Ofd;
-use pool::{Link, Pool};
 
 /// A whole filesystem of `NODES` nodes, `DIRENTS` directory entries, `CHUNKS`
 /// data chunks of `CHUNK_SIZE` bytes and `OFDS` open file descriptions.

@@ -57,7 +57,7 @@ impl Node {
             atime: now,
             mtime: now,
             ctime: now,
-            ..Node::ZERO
+            ..*Node::ZERO
         }
     }
 
@@ -126,7 +126,7 @@ impl Node {
 }
 
 impl Slot for Node {
-    const ZERO: Node = Node {
+    const ZERO: &'static Node = &Node {
         mode_x: 0,
         uid: 0,
         gid: 0,
@@ -151,7 +151,7 @@ impl Slot for Node {
         *self = Node {
             freed: true,
             dirent: next,
-            ..Node::ZERO
+            ..*Node::ZERO
         };
     }
 

@@ -44,7 +44,7 @@ impl Ofd {
             node,
             refs: 1,
             flags,
-            ..Ofd::ZERO
+            ..*Ofd::ZERO
         }
     }
 
@@ -62,7 +62,7 @@ impl Ofd {
 }
 
 impl Slot for Ofd {
-    const ZERO: Ofd = Ofd {
+    const ZERO: &'static Ofd = &Ofd {
         node: 0,
         refs: 0,
         flags: 0,
@@ -78,7 +78,7 @@ impl Slot for Ofd {
         *self = Ofd {
             gen: self.gen.wrapping_add(1) & GEN_MASK,
             next_free: next,
-            ..Ofd::ZERO
+            ..*Ofd::ZERO
         };
     }
 
