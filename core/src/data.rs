@@ -85,7 +85,8 @@ pub struct ChunkStore<const CHUNKS: usize, const CHUNK_SIZE: usize> {
 }
 
 impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE> {
-    /// An empty store. All-zero bytes, so a `static` holding it lands in .bss.
+    /// An empty store, as zeroed memory is one: zeros plus pool slots never
+    /// written, so a `static` holding it lands in .bss.
     pub const fn new() -> Self {
         const {
             assert!(CHUNK_SIZE > 0, "chunk size must not be zero");
@@ -100,6 +101,7 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
 
     /// Copies bytes `[off, off + buf.len())` of `owner`'s data into `buf`;
     /// holes read as zeros. The caller clamps the range to the file size.
+    #[inline]
     pub fn read(&self, owner: u32, off: u64, buf: &mut [u8]) {
         let mut done = 0;
         while let Some(rest) = buf.get_mut(done..).filter(|r| !r.is_empty()) {
@@ -391,6 +393,7 @@ impl<const CHUNKS: usize, const CHUNK_SIZE: usize> ChunkStore<CHUNKS, CHUNK_SIZE
     }
 
     /// The slot holding `owner`'s chunk `index`, if any.
+    #[inline]
     fn find(&self, owner: u32, index: u32) -> Option<usize> {
         let mut link = *self.buckets.get(Self::bucket_of(owner, index))?;
         // Bounded so that even a corrupted (cyclic) chain cannot hang a caller.

@@ -8,6 +8,7 @@
 //! - [`config`]: the generated limits.
 //! - [`Errno`], [`flags`]: the Linux ABI values the core speaks.
 //! - [`types`]: plain values crossing the API (Stat, StatFs, DirEntry, ...).
+//! - `pool`: the fixed-capacity slot pool every store is built on.
 //! - [`data`]: [`ChunkStore`], file bytes in fixed-size chunks.
 //! - [`fs`]: [`Fs`], the namespace, open file descriptions and operations.
 #![no_std]

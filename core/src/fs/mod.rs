@@ -78,7 +78,9 @@ impl<
     );
 
     /// An empty filesystem holding only the root directory (mode 0755, owner 0).
-    /// All-zero bytes, so a `static` lands in .bss and nothing is built at run time.
+    /// Zeroed memory is this same filesystem (a guarantee: hosts allocate it
+    /// zeroed), and `new()` itself is zeros plus pool slots never written, so a
+    /// `static` lands in .bss and nothing is built at run time.
     pub const fn new() -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::VALID_SIZES;

@@ -559,7 +559,7 @@ fn close_fd(fs: &mut Imfs, locks: &mut LockTable, cage: CageId, ofd: OfdId) {
 fn zeroed_fs() -> Box<Imfs> {
     let layout = std::alloc::Layout::new::<Imfs>();
     // SAFETY: the core guarantees that all-zero bytes are a valid empty
-    // filesystem (`Fs::new` is all zeroes); the pointer comes from the global
+    // filesystem (the same as `Fs::new`); the pointer comes from the global
     // allocator with `Imfs`'s layout, as Box::from_raw requires.
     unsafe {
         let p = std::alloc::alloc_zeroed(layout).cast::<Imfs>();
