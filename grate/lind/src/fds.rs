@@ -27,6 +27,7 @@
 
 use fdtables::FDTableEntry;
 use imfs_core::{config, Errno, OfdId};
+use imfs_grate::host::placeholders::{self, Placeholder, RuntimeFds};
 use imfs_grate::host::{CageId, FdEntry, FdTable};
 
 use crate::host::forward;
@@ -45,6 +46,7 @@ const SYS_CLOSE: u32 = 3;
 const SYS_FCNTL: u32 = 72;
 const SYS_DUP3: u32 = 292;
 const F_DUPFD: u64 = 0;
+const F_GETFD: u64 = 1;
 const F_SETFD: u64 = 2;
 const F_DUPFD_CLOEXEC: u64 = 1030;
 const FD_CLOEXEC: u64 = 1;
@@ -145,28 +147,27 @@ impl LindFdTable {
 
     /// A new placeholder at the lowest free fd >= `min` of the cage in the
     /// runtime's table: Ok(None) when the cage has no stdio fd to copy or the
-    /// runtime cannot make one.
+    /// runtime cannot make one; EMFILE when its table is full.
     fn placeholder_lowest(
         &self,
         cage: CageId,
         min: u64,
         cloexec: bool,
     ) -> Result<Option<u64>, Errno> {
-        let cmd = if cloexec { F_DUPFD_CLOEXEC } else { F_DUPFD };
-        for k in STDIO {
-            match self.runtime(cage, SYS_FCNTL, k, cmd, min) {
-                r if r >= 0 => return Ok(Some(r as u64)),
-                r if r == -Errno::EBADF.code() => continue,
-                r if r == -Errno::EMFILE.code() => return Err(Errno::EMFILE),
-                // The runtime cannot make one (EINVAL: `min` past its
-                // limit, or the command unsupported): numbered here.
-                r => {
-                    self.log_refused(cage, "fcntl(F_DUPFD)", r);
-                    return Ok(None);
-                }
+        match placeholders::placeholder_lowest(&mut self.runtime_fds(), cage, min, cloexec)? {
+            Placeholder::Made(fd) => Ok(Some(fd)),
+            Placeholder::NoStdio => Ok(None),
+            // EINVAL: `min` past its limit, or the command unsupported.
+            Placeholder::Refused(r) => {
+                self.log_refused(cage, "fcntl(F_DUPFD)", r);
+                Ok(None)
             }
         }
-        Ok(None)
+    }
+
+    /// The runtime's fd tables, as [`placeholders`] asks them.
+    fn runtime_fds(&self) -> Runtime<'_> {
+        Runtime(self)
     }
 
     /// A placeholder at exactly `fd` (whatever the runtime had there is
@@ -241,6 +242,20 @@ impl LindFdTable {
     }
 }
 
+/// The runtime's side of the fd tables, reached through 3i.
+struct Runtime<'a>(&'a LindFdTable);
+
+impl RuntimeFds for Runtime<'_> {
+    fn dupfd(&mut self, cage: CageId, fd: u64, min: u64, cloexec: bool) -> i32 {
+        let cmd = if cloexec { F_DUPFD_CLOEXEC } else { F_DUPFD };
+        self.0.runtime(cage, SYS_FCNTL, fd, cmd, min)
+    }
+
+    fn getfd(&mut self, cage: CageId, fd: u64) -> i32 {
+        self.0.runtime(cage, SYS_FCNTL, fd, F_GETFD, 0)
+    }
+}
+
 impl Default for LindFdTable {
     fn default() -> Self {
         Self::new(grate_rs::getcageid(), false)
@@ -295,21 +310,18 @@ impl FdTable for LindFdTable {
                 }
                 None => {
                     self.log_no_stdio(cage);
-                    // Not get_unused_virtual_fd: muthashmax hands out never-used
-                    // numbers first, while POSIX wants the lowest free one.
-                    let fd = fdtables::get_unused_virtual_fd_from_startfd(
+                    // The lowest number free in both tables, so it never
+                    // shadows a live runtime fd (a pipe, a socket).
+                    let taken = |fd: u64| fdtables::translate_virtual_fd(cage, fd).is_ok();
+                    let fd = placeholders::lowest_free_in_both(
+                        &mut self.runtime_fds(),
                         cage,
-                        IMFS_KIND,
-                        ofd.raw(),
-                        cloexec,
-                        0,
                         min,
-                    )
-                    .map_err(|_| Errno::EMFILE)?;
-                    if fd >= fd_limit() {
-                        let _ = fdtables::close_virtualfd(cage, fd);
-                        return Err(Errno::EMFILE);
-                    }
+                        fd_limit(),
+                        &taken,
+                    )?;
+                    fdtables::get_specific_virtual_fd(cage, fd, IMFS_KIND, ofd.raw(), cloexec, 0)
+                        .map_err(|_| Errno::EMFILE)?;
                     break fd;
                 }
             }

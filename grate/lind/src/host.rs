@@ -11,11 +11,13 @@
 //! its own memory; [`Call::owner_of`] finds the owner of an address so the
 //! dispatch can keep passing the calling cage.
 
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use grate_rs::constants::lind::GRATE_MEMORY_FLAG;
-use grate_rs::{copy_data_between_cages, getcageid, make_threei_call, GrateError};
+use std::ffi::c_int;
+
+use grate_rs::constants::lind::{ELINDAPIABORTED, GRATE_MEMORY_FLAG};
+use grate_rs::{getcageid, make_threei_call, GrateError};
 use imfs_core::{Errno, Timespec};
+use imfs_grate::host::whole_copy::{self, WholeCopy};
 use imfs_grate::host::{Abi, CageId, Creds, FdTable, Host};
 
 use crate::fds::LindFdTable;
@@ -23,6 +25,49 @@ use crate::fds::LindFdTable;
 /// copy_data_between_cages' copytypes.
 const COPY_BYTES: u64 = 0;
 const COPY_STRING: u64 = 1;
+
+unsafe extern "C" {
+    /// lind-glibc's 3i copy (src/glibc/lind_syscall/lind_syscall.c), called
+    /// directly for its raw result: grate-rs's wrapper compares this C int
+    /// `as u64` with ELINDAPIABORTED, so a failed copy (the sign-extended
+    /// 0xE001_0001) reads as success there.
+    #[link_name = "copy_data_between_cages"]
+    fn copy_data_raw(
+        thiscage: u64,
+        targetcage: u64,
+        srcaddr: u64,
+        srccage: u64,
+        destaddr: u64,
+        destcage: u64,
+        len: u64,
+        copytype: u64,
+    ) -> c_int;
+}
+
+unsafe extern "C" {
+    /// lind-glibc's clock_gettime (src/glibc/sysdeps/unix/sysv/linux/clock_gettime.c):
+    /// RawPOSIX runs the host's, which writes a host `struct timespec`. Not
+    /// `SystemTime::now`: std's wasip1 build names the clock `_CLOCK_REALTIME`,
+    /// a wasi-libc symbol lind-glibc does not define (the link fails).
+    fn clock_gettime(clock: c_int, ts: *mut i64) -> c_int;
+}
+
+/// Linux's CLOCK_REALTIME.
+const CLOCK_REALTIME: c_int = 0;
+
+/// What a failed copy returns through the C int (3i returns `destaddr` on
+/// success, truncated; the grate's buffers and cage strings are never at an
+/// address whose low 32 bits are this odd value and a successful copy at one
+/// would only be misreported as a fault).
+const COPY_FAILED: c_int = ELINDAPIABORTED as u32 as c_int;
+
+/// One 3i copy of `len` bytes (or a string of at most `len`): whether it happened.
+#[allow(clippy::too_many_arguments)]
+fn copy(this: CageId, src: u64, srccage: CageId, dst: u64, dstcage: CageId, len: usize, copytype: u64) -> bool {
+    // SAFETY: 3i checks both ranges against the cages' memory maps before it copies.
+    let r = unsafe { copy_data_raw(this, this, src, srccage, dst, dstcage, len as u64, copytype) };
+    r != COPY_FAILED
+}
 
 const SYS_GETUID: u32 = 102;
 const SYS_GETGID: u32 = 104;
@@ -119,21 +164,11 @@ impl LindHost {
     }
 
     /// Copies from the cage's `addr` into `buf` with copy_data_between_cages'
-    /// `copytype` (COPY_STRING stops after a NUL): EFAULT when it fails.
-    fn copy_in(&self, cage: CageId, addr: u64, buf: &mut [u8], copytype: u64) -> Result<(), Errno> {
+    /// `copytype` (COPY_STRING stops after a NUL): whether it happened.
+    fn copy_in(&self, cage: CageId, addr: u64, buf: &mut [u8], copytype: u64) -> bool {
         let src = self.owner(cage, addr);
         let dst = buf.as_mut_ptr() as u64;
-        copy_data_between_cages(
-            self.this,
-            src,
-            addr,
-            src,
-            dst,
-            self.this,
-            buf.len() as u64,
-            copytype,
-        )
-        .map_err(|_| Errno::EFAULT)
+        copy(self.this, addr, src, dst, self.this, buf.len(), copytype)
     }
 
     /// Asks the runtime for one of the cage's ids (getuid/geteuid/...).
@@ -149,61 +184,53 @@ impl Default for LindHost {
     }
 }
 
+/// 3i's copies as [`whole_copy`] models them.
+impl WholeCopy for LindHost {
+    fn copy_bytes(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> bool {
+        self.copy_in(cage, addr, buf, COPY_BYTES)
+    }
+
+    fn copy_string(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> bool {
+        self.copy_in(cage, addr, buf, COPY_STRING)
+    }
+}
+
 impl Host for LindHost {
     fn read_mem(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
         if buf.is_empty() {
             return Ok(());
         }
-        if addr == 0 {
+        if addr == 0 || !self.copy_in(cage, addr, buf, COPY_BYTES) {
             return Err(Errno::EFAULT);
         }
-        self.copy_in(cage, addr, buf, COPY_BYTES)
+        Ok(())
     }
 
     fn write_mem(&mut self, cage: CageId, addr: u64, data: &[u8]) -> Result<(), Errno> {
         if data.is_empty() {
             return Ok(());
         }
-        if addr == 0 {
-            return Err(Errno::EFAULT);
-        }
         let dst = self.owner(cage, addr);
         let src = data.as_ptr() as u64;
-        copy_data_between_cages(
-            self.this,
-            dst,
-            src,
-            self.this,
-            addr,
-            dst,
-            data.len() as u64,
-            COPY_BYTES,
-        )
-        .map_err(|_| Errno::EFAULT)
+        if addr == 0 || !copy(self.this, src, self.this, addr, dst, data.len(), COPY_BYTES) {
+            return Err(Errno::EFAULT);
+        }
+        Ok(())
     }
 
     fn read_cstr(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<usize, Errno> {
-        if addr == 0 || buf.is_empty() {
-            return Err(if addr == 0 {
-                Errno::EFAULT
-            } else {
-                Errno::ENAMETOOLONG
-            });
-        }
-        // Zeroed first, so a copy that stops at the NUL without writing it
-        // still leaves one, and stale bytes never look like a path.
-        buf.fill(0);
-        self.copy_in(cage, addr, buf, COPY_STRING)?;
-        buf.iter().position(|&b| b == 0).ok_or(Errno::ENAMETOOLONG)
+        whole_copy::read_cstr(self, cage, addr, buf)
     }
 
     fn now(&self) -> Timespec {
-        let d = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let mut ts = [0i64; 2];
+        // SAFETY: the runtime writes one host `struct timespec` (two i64) at `ts`.
+        if unsafe { clock_gettime(CLOCK_REALTIME, ts.as_mut_ptr()) } != 0 {
+            return Timespec { sec: 0, nsec: 0 };
+        }
         Timespec {
-            sec: d.as_secs() as i64,
-            nsec: d.subsec_nanos() as i64,
+            sec: ts[0],
+            nsec: ts[1],
         }
     }
 

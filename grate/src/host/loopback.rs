@@ -2,11 +2,13 @@
 //! loopback device: each cage's memory is a byte arena at a fixed base
 //! address (so 0 and anything outside the arena fault), fds live in a
 //! [`LocalFdTable`], the clock is a settable value, and calls the grate hands
-//! back ([`Reply::Continue`]) are recorded.
+//! back ([`Reply::Continue`]) are recorded. With [`Loopback::lind_copies`]
+//! its memory follows Lind's copy rules ([`super::whole_copy`]).
 
 use std::collections::HashMap;
 
 use super::specials_model::SpecialsModel;
+use super::whole_copy::{self, WholeCopy};
 use super::{Abi, CageId, Creds, FdTable, Host, Reply, Specials};
 use crate::fdtable::LocalFdTable;
 use crate::Grate;
@@ -35,6 +37,10 @@ pub struct Loopback {
     pub creds: Creds,
     /// FIFOs and sockets, modelled (no data moves).
     pub specials: SpecialsModel,
+    /// Strings are read as Lind's 3i copies them: whole, only when the NUL
+    /// lies within the length, failures undistinguished (then told apart by
+    /// [`whole_copy::read_cstr`], as the Lind adapter does).
+    pub lind_copies: bool,
 }
 
 /// One cage's memory and its bump allocator.
@@ -60,6 +66,15 @@ impl Loopback {
             continued: Vec::new(),
             creds: Creds::ids(0, 0),
             specials: SpecialsModel::default(),
+            lind_copies: false,
+        }
+    }
+
+    /// A Lind host: Lind's layouts and Lind's copy rules.
+    pub fn lind() -> Loopback {
+        Loopback {
+            lind_copies: true,
+            ..Loopback::new(Abi::Lind)
         }
     }
 
@@ -170,6 +185,9 @@ impl Host for Loopback {
     }
 
     fn read_cstr(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        if self.lind_copies {
+            return whole_copy::read_cstr(self, cage, addr, buf);
+        }
         let a = self.mem.get(&cage).ok_or(Errno::EFAULT)?;
         let start = addr
             .checked_sub(BASE)
@@ -227,5 +245,30 @@ impl Host for Loopback {
 
     fn specials(&mut self) -> Option<&mut dyn Specials> {
         Some(&mut self.specials)
+    }
+}
+
+/// Lind's 3i copy (`copy_data_between_cages`): all or nothing, one failure.
+impl WholeCopy for Loopback {
+    fn copy_bytes(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> bool {
+        self.read_mem(cage, addr, buf).is_ok()
+    }
+
+    fn copy_string(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> bool {
+        let Some(a) = self.mem.get(&cage) else {
+            return false;
+        };
+        let Some(start) = addr.checked_sub(BASE).and_then(|s| usize::try_from(s).ok()) else {
+            return false;
+        };
+        let avail = a.bytes.get(start..).unwrap_or(&[]);
+        let window = &avail[..avail.len().min(buf.len())];
+        match window.iter().position(|&b| b == 0) {
+            Some(n) => {
+                buf[..=n].copy_from_slice(&window[..=n]);
+                true
+            }
+            None => false,
+        }
     }
 }

@@ -12,7 +12,9 @@ use imfs_core::{Errno, Groups, OfdId, Timespec};
 pub mod loopback;
 #[cfg(target_os = "linux")]
 pub mod native;
+pub mod placeholders;
 pub mod specials_model;
+pub mod whole_copy;
 
 /// A cage (Lind) or process (native host) id.
 pub type CageId = u64;

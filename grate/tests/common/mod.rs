@@ -37,6 +37,14 @@ impl T {
         T { g, h }
     }
 
+    /// A Lind host: Lind's layouts and Lind's copy rules.
+    pub fn lind() -> T {
+        let mut g = Grate::new(GrateOptions::default());
+        let mut h = Loopback::lind();
+        h.start(&mut g, CAGE, MEM).expect("start cage 1");
+        T { g, h }
+    }
+
     /// Mount mode at `prefix`, cage 1's host cwd at `cwd`.
     pub fn mounted(prefix: &str, cwd: &str) -> T {
         let mut g = Grate::new(GrateOptions::default());
