@@ -57,6 +57,24 @@
 #if defined(STATX_BASIC_STATS) && defined(AT_STATX_SYNC_AS_STAT)
 #define HAVE_STATX 1
 #endif
+#ifdef __wasm__
+/* Lind's glibc (lind-wasm src/glibc): some wrappers do part of the call inside
+ * the cage, so a bad pointer traps the cage before any grate sees the call,
+ * and a few calls never reach a grate. Those checks are skipped with the
+ * reason (the file named is lind-wasm's); every check whose outcome the grate
+ * decides still runs. */
+#define LIND_LIBC 1
+#define LIND_MKDIRAT "mkdirat is an ENOSYS stub in Lind's libc (src/glibc/io/mkdirat.c)"
+#define LIND_LINKAT "linkat returns 0 without a syscall in Lind's libc " \
+                    "(src/glibc/sysdeps/unix/sysv/linux/i386/i686/linkat.c)"
+#define LIND_FSTATAT "Lind's fstatat converts a struct smaller than the 104-byte stat the call " \
+                     "writes: fields come back shifted and the caller's stack is overwritten " \
+                     "(src/glibc/sysdeps/unix/sysv/linux/fstatat.c)"
+#define LIND_UMASK "umask is a stub returning -1 in Lind's libc (src/glibc/sysdeps/unix/sysv/linux/umask.c)"
+#define LIND_FCHOWN "fchown is an ENOSYS stub in Lind's libc, EINVAL for a negative fd (src/glibc/io/fchown.c)"
+#define LIND_STATX "Lind's statx never reaches a grate: statx_generic over its fstatat " \
+                   "(src/glibc/sysdeps/unix/sysv/linux/statx.c)"
+#endif
 #if defined(SEEK_DATA) && defined(SEEK_HOLE)
 #define HAVE_SEEK_DATA 1
 #endif
@@ -736,8 +754,14 @@ static void t_readv_writev(void)
     ERR(writev(fd, iov, 1), EFAULT);
     EQ(lseek(fd, 0, SEEK_SET), 0);
     ERR(readv(fd, iov, 1), EFAULT);
+#ifdef LIND_LIBC
+    skip("readv/writev with an unreadable iovec array",
+         "Lind's libc copies the array inside the cage first: the cage traps "
+         "(src/glibc/sysdeps/unix/sysv/linux/readv.c)");
+#else
     ERR(readv(fd, (struct iovec *)bad_ptr, 1), EFAULT);
     ERR(writev(fd, (struct iovec *)bad_ptr, 1), EFAULT);
+#endif
     close(fd);
 }
 
@@ -897,8 +921,12 @@ static void t_dirs(void)
     int dfd = OK(open(".", O_RDONLY | O_DIRECTORY));
     OK(unlinkat(dfd, "uf", 0));
     CHECK(!exists("uf") && !exists("ud"));
+#ifdef LIND_LIBC
+    skip("mkdirat relative to a directory fd", LIND_MKDIRAT);
+#else
     OK(mkdirat(dfd, "md", 0755));
     CHECK(type_of("md") == S_IFDIR);
+#endif
     close(dfd);
 }
 
@@ -986,6 +1014,9 @@ static void t_links(void)
     OK(link("sym", "hsym"));
     CHECK(type_of("hsym") == S_IFLNK);
     CHECK(readlink("hsym", b, sizeof b) == 2 && memcmp(b, "l2", 2) == 0);
+#ifdef LIND_LIBC
+    skip("linkat (AT_SYMLINK_FOLLOW, bad flags, relative to a directory fd)", LIND_LINKAT);
+#else
     OK(linkat(AT_FDCWD, "sym", AT_FDCWD, "hfol", AT_SYMLINK_FOLLOW));
     CHECK(type_of("hfol") == S_IFREG);
     CHECK(ino_of("hfol") == ino_of("l2"));
@@ -994,6 +1025,7 @@ static void t_links(void)
     OK(linkat(AT_FDCWD, "l2", dfd, "viadir", 0));
     CHECK(ino_of("ld/viadir") == ino_of("l2"));
     close(dfd);
+#endif
 }
 
 static void t_symlinks(void)
@@ -1415,6 +1447,14 @@ static void t_stat(void)
     OK(fstat(fd, &st2));
     CHECK(st.st_ino == st2.st_ino && st.st_dev == st2.st_dev && st.st_size == st2.st_size &&
           st.st_mode == st2.st_mode && ts_cmp(st.st_mtim, st2.st_mtim) == 0);
+#ifdef LIND_LIBC
+    skip("fstatat's results (AT_EMPTY_PATH, following, not following, dirfd)", LIND_FSTATAT);
+    close(fd);
+    OK(symlink("st", "sl"));
+    OK(lstat("sl", &st2));
+    CHECK(S_ISLNK(st2.st_mode) && st2.st_size == 2 && st2.st_ino != st.st_ino);
+    int dfd = OK(open(".", O_RDONLY | O_DIRECTORY));
+#else
     OK(fstatat(fd, "", &st2, AT_EMPTY_PATH));
     CHECK(st2.st_ino == st.st_ino);
     close(fd);
@@ -1428,6 +1468,7 @@ static void t_stat(void)
     int dfd = OK(open(".", O_RDONLY | O_DIRECTORY));
     OK(fstatat(dfd, "st", &st2, 0));
     CHECK(st2.st_ino == st.st_ino);
+#endif
     ERR(fstatat(AT_FDCWD, "", &st2, 0), ENOENT);
     ERR(fstatat(AT_FDCWD, "st", &st2, 0x40000000), EINVAL);
     ERR(fstatat(-5, "st", &st2, 0), EBADF);
@@ -1446,7 +1487,9 @@ static void t_stat(void)
     OK(rename("st2", "st3"));
     CHECK(ino_of("st3") == ino);
 
-#ifdef HAVE_STATX
+#if defined(HAVE_STATX) && defined(LIND_LIBC)
+    skip("statx", LIND_STATX);
+#elif defined(HAVE_STATX)
     struct statx sx;
     OK(statx(AT_FDCWD, "st", 0, STATX_BASIC_STATS, &sx));
     CHECK((sx.stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS);
@@ -1568,6 +1611,13 @@ static void t_attrs(void)
     int fd = OK(open("m1", O_CREAT | O_WRONLY, 0666));
     close(fd);
     CHECK(perm_of("m1") == 0644);
+#ifdef LIND_LIBC
+    (void)old;
+    skip("umask changes", LIND_UMASK);
+    fd = OK(open("m2", O_CREAT | O_WRONLY, 0666));
+    close(fd);
+    OK(mkdir("md", 0777));
+#else
     EQ(umask(0), 022);
     fd = OK(open("m2", O_CREAT | O_WRONLY, 0666));
     close(fd);
@@ -1579,6 +1629,7 @@ static void t_attrs(void)
     CHECK(perm_of("md2") == 0700);
     umask(old);
     umask(022);
+#endif
 
     /* chmod family */
     OK(chmod("m1", 0600));
@@ -1618,7 +1669,12 @@ static void t_attrs(void)
         OK(chown("m1", (uid_t)-1, (gid_t)-1));
         OK(stat("m1", &st));
         CHECK(st.st_uid == 1234 && st.st_gid == 5678);
+#ifdef LIND_LIBC
+        skip("fchown", LIND_FCHOWN);
+        OK(chown("m1", 0, (gid_t)-1));
+#else
         OK(fchown(fd, 0, (gid_t)-1));
+#endif
         OK(stat("m1", &st));
         CHECK(st.st_uid == 0 && st.st_gid == 5678);
         OK(lchown("ml", 42, 43));
@@ -1643,7 +1699,11 @@ static void t_attrs(void)
     }
     close(fd);
     ERR(chown("missing", 0, 0), ENOENT);
+#ifdef LIND_LIBC
+    skip("fchown of a bad fd", LIND_FCHOWN);
+#else
     ERR(fchown(-1, 0, 0), EBADF);
+#endif
 
     /* utimensat: exact times, UTIME_OMIT, UTIME_NOW */
     struct timespec ts[2];
@@ -1693,7 +1753,13 @@ static void t_attrs(void)
     ts[1].tv_nsec = 2;
     ERR(utimensat(AT_FDCWD, "missing", ts, 0), ENOENT);
     ERR(utimensat(AT_FDCWD, "m2", ts, 0x1), EINVAL);
+#ifdef LIND_LIBC
+    skip("utimensat with unreadable times",
+         "Lind's libc converts the times inside the cage first: the cage traps "
+         "(src/glibc/sysdeps/unix/sysv/linux/utimensat.c)");
+#else
     ERR(utimensat(AT_FDCWD, "m2", (struct timespec *)bad_ptr, 0), EFAULT);
+#endif
     OK(utimensat(AT_FDCWD, "ml", ts, AT_SYMLINK_NOFOLLOW));
     OK(lstat("ml", &st));
     CHECK(st.st_mtim.tv_sec == 20);
@@ -2002,6 +2068,10 @@ static void t_fork(void)
 
     /* a grandchild shares the description too */
     EQ(lseek(fd, 0, SEEK_END), 11);
+#ifdef LIND_LIBC
+    skip("a grandchild", "lind-wasm: once a child has forked and reaped a grandchild, the parent's "
+                         "waitpid for that child answers ECHILD (seen with no grate too)");
+#else
     fflush(stdout);
     pid = fork();
     if (pid == 0) {
@@ -2013,6 +2083,7 @@ static void t_fork(void)
     EQ(wait_exit(pid), 0);
     EQ(lseek(fd, 0, SEEK_CUR), 13);
     CHECK(has("fk", "childparentGC"));
+#endif
     close(fd);
 }
 
@@ -2109,7 +2180,11 @@ static void t_errors(void)
     ERR(write(closed, "x", 1), EBADF);
     ERR(fstat(closed, &st), EBADF);
     ERR(fchmod(closed, 0644), EBADF);
+#ifdef LIND_LIBC
+    skip("fchown of a closed fd", LIND_FCHOWN);
+#else
     ERR(fchown(closed, 0, 0), EBADF);
+#endif
     ERR(fchdir(closed), EBADF);
     ERR(fsync(closed), EBADF);
     ERR(fdatasync(closed), EBADF);
@@ -2126,7 +2201,11 @@ static void t_errors(void)
     ERR(faccessat(closed, "ef", F_OK, 0), EBADF);
     ERR(fchmodat(closed, "ef", 0644, 0), EBADF);
     ERR(renameat(closed, "ef", AT_FDCWD, "x"), EBADF);
+#ifdef LIND_LIBC
+    skip("linkat with a closed dirfd", LIND_LINKAT);
+#else
     ERR(linkat(AT_FDCWD, "ef", closed, "x", 0), EBADF);
+#endif
     ERR(symlinkat("ef", closed, "x"), EBADF);
     ERR(utimensat(closed, "ef", NULL, 0), EBADF);
     ERR(futimens(closed, NULL), EBADF);
@@ -2145,7 +2224,13 @@ static void t_errors(void)
     /* absolute paths ignore the dirfd */
     char abs[SCRATCH_MAX + 32];
     snprintf(abs, sizeof abs, "%s/errors/ef", scratch);
+#ifdef LIND_LIBC
+    /* fstatat would write past its own buffer (LIND_FSTATAT): openat shows the same. */
+    int absfd = OK(openat(closed, abs, O_RDONLY));
+    close(absfd);
+#else
     OK(fstatat(closed, abs, &st, 0));
+#endif
 }
 
 /* "." and "..", and names holding any byte but '/' and NUL. */
@@ -2478,7 +2563,9 @@ static void t_fill_data(void)
     free(buf);
 
     /* the largest file */
-    if (lim.max_file_size > 0 && lim.max_file_size < INT64_MAX) {
+    if (lim.max_file_size > 0 && (long long)(off_t)lim.max_file_size != lim.max_file_size) {
+        skip("the largest file", "off_t cannot hold max_file_size here (32-bit in Lind's wasm32 libc)");
+    } else if (lim.max_file_size > 0 && lim.max_file_size < INT64_MAX) {
         long long max = lim.max_file_size;
         fd = OK(open("maxed", O_CREAT | O_RDWR, 0644));
         OK(ftruncate(fd, max));

@@ -451,6 +451,14 @@ impl FdTable for LindFdTable {
         }
     }
 
+    /// The runtime knows: F_GETFD answers EBADF for an fd it does not have.
+    fn host_fd_open(&self, cage: CageId, fd: i32) -> bool {
+        let Ok(fd) = u64::try_from(fd) else {
+            return false;
+        };
+        self.runtime(cage, SYS_FCNTL, fd, F_GETFD, 0) != -Errno::EBADF.code()
+    }
+
     fn cage_start(&mut self, cage: CageId) -> Result<(), Errno> {
         self.create(cage)
     }

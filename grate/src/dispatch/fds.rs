@@ -439,7 +439,9 @@ impl Grate {
 
     pub(super) fn fchdir(&mut self, h: &mut dyn Host, cage: CageId, fd: u64) -> Res {
         let ofd = match self.ofd(h, cage, fd) {
-            Err(Stop::Continue) if h.mount_prefix().is_none() => return Err(Errno::ENOTDIR.into()),
+            Err(Stop::Continue) if h.mount_prefix().is_none() => {
+                return Err(super::not_imfs_dir(h, cage, fd as i32).into())
+            }
             Err(Stop::Continue) => {
                 // A host directory: the host changes the cwd, we follow.
                 self.set_cwd(h, cage, Cwd::Host)?;

@@ -23,10 +23,21 @@ mod record_locks;
 mod specials;
 
 use crate::cages::{CageState, Cages, Cwd, DEFAULT_UMASK};
-use crate::host::{CageId, FdEntry, Host, Reply};
+use crate::host::{Abi, CageId, FdEntry, Host, Reply};
 use crate::locks::{LockTable, Owner};
 use imfs_core::{config, Ctx, Errno, Imfs, OfdId, PoolUsage, Usage};
 use paths::PathBufs;
+
+/// Root mode's answer for a host fd where an imfs directory is needed:
+/// ENOTDIR, or EBADF when the host has no such fd open either (Lind's table
+/// calls every fd that is not imfs's the host's).
+fn not_imfs_dir(h: &mut dyn Host, cage: CageId, fd: i32) -> Errno {
+    if h.fds().host_fd_open(cage, fd) {
+        Errno::ENOTDIR
+    } else {
+        Errno::EBADF
+    }
+}
 
 /// Options fixed for a run of the grate.
 #[derive(Clone, Debug, Default)]
@@ -293,6 +304,9 @@ impl Grate {
             STATX => self.statx(h, cage, int(a[0]), a[1], a[2], a[3], a[4]),
             STATFS => self.statfs(h, cage, a[0], a[1]),
             ACCESS => self.access(h, cage, at, a[0], a[1], 0),
+            // Lind's libc passes faccessat's flags to this number too, for the host's
+            // libc faccessat to honour (src/glibc/sysdeps/unix/sysv/linux/faccessat.c).
+            FACCESSAT if h.abi() == Abi::Lind => self.access(h, cage, int(a[0]), a[1], a[2], a[3]),
             FACCESSAT => self.access(h, cage, int(a[0]), a[1], a[2], 0),
             FACCESSAT2 => self.access(h, cage, int(a[0]), a[1], a[2], a[3]),
             MKDIR => self.mkdir(h, cage, at, a[0], a[1]),

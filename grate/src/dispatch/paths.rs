@@ -350,7 +350,7 @@ impl Grate {
             // AT_EMPTY_PATH on a host fd is a call on that fd: the host's.
             Some(Base::Host) if len == 0 => Place::Host,
             // A host dirfd names no imfs directory.
-            Some(Base::Host) if !mounted => return Err(Errno::ENOTDIR.into()),
+            Some(Base::Host) if !mounted => return Err(super::not_imfs_dir(h, cage, dirfd).into()),
             Some(Base::Host) => {
                 // Relative to the host cwd or a host dirfd: it may lead into
                 // the mount point, which takes the host directory's path (a

@@ -87,6 +87,12 @@ pub trait FdTable {
         let _ = cage;
         Ok(())
     }
+    /// Whether `fd`, which [`FdTable::get`] calls the host's, is open. Asked
+    /// only where the answer decides between ENOTDIR and EBADF (a host fd as
+    /// a dirfd in root mode); tables that know every fd keep the default.
+    fn host_fd_open(&self, cage: CageId, fd: i32) -> bool {
+        self.get(cage, fd).is_some()
+    }
     /// True when the cage has no free fd left, so open(2) can fail with
     /// EMFILE before it creates anything, as Linux does.
     fn is_full(&self, cage: CageId) -> bool {
