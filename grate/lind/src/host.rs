@@ -11,7 +11,6 @@
 //! its own memory; [`Call::owner_of`] finds the owner of an address so the
 //! dispatch can keep passing the calling cage.
 
-
 use std::ffi::c_int;
 
 use grate_rs::constants::lind::{ELINDAPIABORTED, GRATE_MEMORY_FLAG};
@@ -63,7 +62,15 @@ const COPY_FAILED: c_int = ELINDAPIABORTED as u32 as c_int;
 
 /// One 3i copy of `len` bytes (or a string of at most `len`): whether it happened.
 #[allow(clippy::too_many_arguments)]
-fn copy(this: CageId, src: u64, srccage: CageId, dst: u64, dstcage: CageId, len: usize, copytype: u64) -> bool {
+fn copy(
+    this: CageId,
+    src: u64,
+    srccage: CageId,
+    dst: u64,
+    dstcage: CageId,
+    len: usize,
+    copytype: u64,
+) -> bool {
     // SAFETY: 3i checks both ranges against the cages' memory maps before it copies.
     let r = unsafe { copy_data_raw(this, this, src, srccage, dst, dstcage, len as u64, copytype) };
     r != COPY_FAILED

@@ -126,7 +126,10 @@ mod tests {
     #[test]
     fn a_full_runtime_table_is_emfile_not_a_missing_stdio() {
         let mut t = Table::new(4, &[0, 1, 2]);
-        assert_eq!(placeholder_lowest(&mut t, 1, 0, false), Ok(Placeholder::Made(3)));
+        assert_eq!(
+            placeholder_lowest(&mut t, 1, 0, false),
+            Ok(Placeholder::Made(3))
+        );
         assert_eq!(placeholder_lowest(&mut t, 1, 0, false), Err(Errno::EMFILE));
         // Free below but not from `min` on: EMFILE as well.
         let mut t = Table::new(6, &[0, 1, 2, 5]);
@@ -136,9 +139,15 @@ mod tests {
     #[test]
     fn a_closed_stdio_fd_is_skipped() {
         let mut t = Table::new(8, &[2]);
-        assert_eq!(placeholder_lowest(&mut t, 1, 0, true), Ok(Placeholder::Made(0)));
+        assert_eq!(
+            placeholder_lowest(&mut t, 1, 0, true),
+            Ok(Placeholder::Made(0))
+        );
         let mut t = Table::new(8, &[]);
-        assert_eq!(placeholder_lowest(&mut t, 1, 0, true), Ok(Placeholder::NoStdio));
+        assert_eq!(
+            placeholder_lowest(&mut t, 1, 0, true),
+            Ok(Placeholder::NoStdio)
+        );
     }
 
     #[test]
@@ -148,6 +157,9 @@ mod tests {
         assert_eq!(lowest_free_in_both(&mut t, 1, 0, 8, &taken), Ok(2));
         assert_eq!(lowest_free_in_both(&mut t, 1, 3, 8, &taken), Ok(4));
         let mut full = Table::new(3, &[0, 1, 2]);
-        assert_eq!(lowest_free_in_both(&mut full, 1, 0, 3, &|_| false), Err(Errno::EMFILE));
+        assert_eq!(
+            lowest_free_in_both(&mut full, 1, 0, 3, &|_| false),
+            Err(Errno::EMFILE)
+        );
     }
 }

@@ -102,8 +102,14 @@ mod tests {
             Err(Errno::ENAMETOOLONG)
         );
         // "defghijklmno" runs off the end of memory before any NUL.
-        assert_eq!(read_cstr(&mut m, 1, 0x104, &mut buf), Err(Errno::ENAMETOOLONG));
-        assert_eq!(read_cstr(&mut m, 1, 0x104, &mut [0u8; 32]), Err(Errno::EFAULT));
+        assert_eq!(
+            read_cstr(&mut m, 1, 0x104, &mut buf),
+            Err(Errno::ENAMETOOLONG)
+        );
+        assert_eq!(
+            read_cstr(&mut m, 1, 0x104, &mut [0u8; 32]),
+            Err(Errno::EFAULT)
+        );
         assert_eq!(read_cstr(&mut m, 1, 0x5000, &mut buf), Err(Errno::EFAULT));
         assert_eq!(read_cstr(&mut m, 1, 0, &mut buf), Err(Errno::EFAULT));
         assert_eq!(read_cstr(&mut m, 1, 0x103, &mut buf), Ok(0));
