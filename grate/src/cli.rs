@@ -1,4 +1,5 @@
-//! The command line: `imfs-grate [--log] [--stats] [--show-config] [--mount PREFIX] PROGRAM [ARGS...]`.
+//! The command line: `imfs-grate [--log] [--stats] [--show-config] [--preload-partial]
+//! [--mount PREFIX] PROGRAM [ARGS...]`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -22,6 +23,11 @@ pub struct Cli {
     /// Print every limit in effect and the footprint, then exit.
     #[arg(long)]
     pub show_config: bool,
+    /// Start the program even if PRELOADS did not all fit: staging still
+    /// stops at the first limit, and says so, but the program runs with
+    /// what was staged.
+    #[arg(long)]
+    pub preload_partial: bool,
     /// Serve imfs at PREFIX only; every other path stays the host's.
     #[arg(long, value_name = "PREFIX")]
     pub mount: Option<PathBuf>,
@@ -59,6 +65,14 @@ mod tests {
         let cli = Cli::try_parse_from(["imfs-grate", "--show-config"]).unwrap();
         assert!(cli.show_config && cli.command.is_empty());
         assert!(Cli::try_parse_from(["imfs-grate"]).is_err());
+    }
+
+    #[test]
+    fn preload_partial_is_a_grate_flag() {
+        let cli = Cli::try_parse_from(["imfs-grate", "--preload-partial", "prog"]).unwrap();
+        assert!(cli.preload_partial);
+        let cli = Cli::try_parse_from(["imfs-grate", "prog", "--preload-partial"]).unwrap();
+        assert!(!cli.preload_partial);
     }
 
     #[test]

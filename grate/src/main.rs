@@ -1,7 +1,9 @@
 //! `imfs-grate`: stage PRELOADS, run the program under the grate (native
-//! Linux host), write DUMPS, print `--stats`, exit with the program's status.
+//! Linux host), write DUMPS, print `--stats`, exit with the program's status
+//! (1 instead of 0 when a dump failed).
 
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Parser;
 use imfs_grate::cli::{show_config, Cli};
@@ -35,27 +37,43 @@ fn run(cli: &Cli) -> Result<i32, Box<dyn std::error::Error>> {
     let mut buf = vec![0u8; STAGE_BUF];
     // Upstream grates give programs a /tmp; a failure here is a full fs.
     let _ = grate.fs_mut().mkdir(&ctx, None, b"/tmp", 0o1777);
+    let mut stats = Vec::new();
     if let Ok(spec) = std::env::var("PRELOADS") {
-        let report = staging::preload_mounted(
+        let (before, started) = (grate.fs().usage(), Instant::now());
+        let report = match staging::preload_mounted(
             grate.fs_mut(),
             &ctx,
             &mut StdFiles,
             &spec,
             mount.as_deref(),
             &mut buf,
-        )?;
+        ) {
+            Ok(report) => report,
+            // A half-staged tree gives wrong results silently: the program
+            // starts only if the user asked for that.
+            Err(e) if cli.preload_partial => {
+                eprintln!("imfs-grate: {e}\nimfs-grate: --preload-partial: starting the program anyway");
+                e.staged
+            }
+            Err(e) => {
+                return Err(format!(
+                    "{e}\nimfs-grate: the program was not started (--preload-partial starts it anyway)"
+                )
+                .into())
+            }
+        };
         if cli.log {
-            eprintln!(
-                "imfs: preloaded {} files ({} bytes), skipped {}",
-                report.files, report.bytes, report.skipped
-            );
+            eprintln!("imfs: preloaded {report}");
         }
+        let after = grate.fs().usage();
+        stats.push(staging::stats_lines("preload", &report, &before, &after, started.elapsed()));
     }
     let (program, args) = cli.command.split_first().ok_or("no PROGRAM given")?;
     let env = [("IMFS_LIMITS".to_string(), Grate::limits_env())];
-    let status = run_program(&mut grate, cli, program, args, &env)?;
+    let mut status = run_program(&mut grate, cli, program, args, &env)?;
     if let Ok(spec) = std::env::var("DUMPS") {
         let ctx = staging_ctx();
+        let (before, started) = (grate.fs().usage(), Instant::now());
         let report = staging::dump_mounted(
             grate.fs_mut(),
             &ctx,
@@ -65,14 +83,25 @@ fn run(cli: &Cli) -> Result<i32, Box<dyn std::error::Error>> {
             &mut buf,
         );
         if cli.log {
-            eprintln!(
-                "imfs: dumped {} files ({} bytes), failed {}",
-                report.files, report.bytes, report.skipped
-            );
+            eprintln!("imfs: dumped {report}");
         }
+        if report.failed > 0 {
+            eprintln!("imfs-grate: DUMPS: {} paths failed (listed above)", report.failed);
+            // The program's own failure status stays; success becomes 1.
+            if status == 0 {
+                status = 1;
+            }
+        }
+        let after = grate.fs().usage();
+        stats.push(staging::stats_lines("dump", &report, &before, &after, started.elapsed()));
     }
     if cli.stats {
         print_stats(&grate.usage());
+        for lines in &stats {
+            for line in lines.lines() {
+                eprintln!("imfs: {line}");
+            }
+        }
     }
     Ok(status)
 }

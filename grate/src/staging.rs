@@ -1,70 +1,41 @@
-//! PRELOADS and DUMPS: host files copied into imfs before the program runs,
-//! imfs files copied back out after it exits, in the formats the upstream
-//! Lind imfs grates define.
+//! PRELOADS and DUMPS: host files and trees copied into imfs before the
+//! program runs, imfs files and trees copied back out after it exits, in
+//! the entry formats the upstream Lind imfs grates define.
 //!
 //! - `PRELOADS`: ':'-separated entries, each `path` (same path on both sides)
 //!   or `imfs_path=host_path`. Empty entries and entries with an empty side
-//!   are skipped; host paths that are not regular files are skipped; parent
-//!   directories are created in imfs; staging a path again truncates it. A
-//!   file that does not fit is an error naming the file and the limit.
+//!   are skipped. A regular file is copied with its mode and times; a
+//!   directory is copied whole (directories, regular files, symlinks as
+//!   symlinks, each with its mode and times; other types skipped and
+//!   counted; symlinks inside the tree are never followed). Parent
+//!   directories are created in imfs; staging a path again replaces it.
+//!   The first entry that does not fit (ENOSPC, ENFILE, a name or path over
+//!   its limit) stops staging with a [`StageError`] naming the path, the
+//!   pool that ran out and what was staged before it.
 //! - `DUMPS`: ';'-separated entries, leading spaces and tabs ignored, each
-//!   `imfs_path=host_path` or `path`; host parent directories are created.
-//!   A failed dump is reported and the others still run.
+//!   `imfs_path=host_path` or `path`. A file or a whole directory is copied
+//!   to the host path (its missing parents created), with modes (setuid and
+//!   setgid dropped) and times, symlinks as symlinks. Nothing is written
+//!   outside the named host path: names come from imfs directories (no "/"
+//!   or ".."), and below the named path no host symlink is followed (one in
+//!   the way is replaced). Every path that fails is reported and counted;
+//!   the rest still run.
 //!
-//! Data streams through one caller-supplied buffer, never a whole file. Host
-//! I/O is behind [`HostFiles`] so a host other than std (Lind's 3i) can stage.
+//! Data streams through one caller-supplied buffer, never a whole file, and
+//! a tree walk holds two path buffers and a per-level record bounded by
+//! path_max (`tree.rs`), whatever the size of the tree. Host I/O is behind
+//! [`HostFiles`] so Lind (3i calls) stages with the same walks as std.
+
+mod dump;
+mod host;
+mod preload;
+mod tree;
 
 use std::fmt;
-use std::io::{self, Read, Write};
 
-use imfs_core::flags::{O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY, S_IFMT, S_IFREG};
-use imfs_core::{config, Ctx, Errno, Imfs};
+pub use host::{Dirents64, HostDir, HostFiles, HostStat, Kind, NameBuf, StdDir, StdFiles, DIRENT_BUF};
 
-/// Host-side file access for staging.
-pub trait HostFiles {
-    type Reader: Read;
-    type Writer: Write;
-    /// Opens a host file for reading with its permission bits; `Ok(None)`
-    /// when it exists but is not a regular file.
-    fn open_regular(&mut self, path: &str) -> io::Result<Option<(Self::Reader, u32)>>;
-    /// Creates or truncates a host file (parent directories created) with `mode`.
-    fn create(&mut self, path: &str, mode: u32) -> io::Result<Self::Writer>;
-}
-
-/// [`HostFiles`] over `std::fs`.
-pub struct StdFiles;
-
-impl HostFiles for StdFiles {
-    type Reader = std::fs::File;
-    type Writer = std::fs::File;
-
-    fn open_regular(&mut self, path: &str) -> io::Result<Option<(std::fs::File, u32)>> {
-        let meta = std::fs::metadata(path)?;
-        if !meta.is_file() {
-            return Ok(None);
-        }
-        #[cfg(unix)]
-        let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
-        #[cfg(not(unix))]
-        let mode = 0o644;
-        Ok(Some((std::fs::File::open(path)?, mode)))
-    }
-
-    fn create(&mut self, path: &str, mode: u32) -> io::Result<std::fs::File> {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)?;
-            }
-        }
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
-        #[cfg(not(unix))]
-        let _ = mode;
-        opts.open(path)
-    }
-}
+use imfs_core::{config, Ctx, Errno, Imfs, Usage};
 
 /// The PRELOADS entries as (imfs_path, host_path); malformed ones dropped.
 pub fn parse_preloads(spec: &str) -> impl Iterator<Item = (&str, &str)> {
@@ -85,20 +56,81 @@ pub fn parse_dumps(spec: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-/// What a staging run did.
+
+/// Where a staging path lands in imfs. Root mode: as given. Mount mode
+/// (`--mount PREFIX`): paths name files as the program sees them, so they
+/// must lie under the prefix, which is stripped; others give `None`.
+pub fn imfs_path<'a>(mount: Option<&str>, path: &'a str) -> Option<&'a str> {
+    let Some(prefix) = mount
+        .map(|p| p.trim_end_matches('/'))
+        .filter(|p| !p.is_empty())
+    else {
+        return Some(path);
+    };
+    match path.strip_prefix(prefix)? {
+        "" => Some("/"),
+        rest if rest.starts_with('/') => Some(rest),
+        _ => None,
+    }
+}
+
+/// What a staging run did (PRELOADS or DUMPS).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct StageReport {
+    /// Regular files copied.
     pub files: usize,
+    /// Directories created or merged into (an entry's top directory included).
+    pub dirs: usize,
+    pub symlinks: usize,
+    /// Entries left out on purpose: other file types, unreadable host
+    /// entries, conflicts with what imfs already holds, malformed entries.
     pub skipped: usize,
+    /// Paths that failed (DUMPS), each reported on stderr.
+    pub failed: usize,
+    /// File bytes copied.
     pub bytes: u64,
 }
 
-/// A preload that cannot be staged because a limit is reached.
+impl fmt::Display for StageReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} files ({} bytes), {} directories, {} symlinks, {} skipped",
+            self.files, self.bytes, self.dirs, self.symlinks, self.skipped
+        )?;
+        if self.failed > 0 {
+            write!(f, ", {} failed", self.failed)?;
+        }
+        Ok(())
+    }
+}
+
+/// The pool (or limit) of imfs.toml that `errno` means ran out, judged from
+/// the pools' use right after the failure.
+pub fn exhausted(errno: Errno, usage: &Usage) -> &'static str {
+    let full = |p: imfs_core::PoolUsage| p.used >= p.capacity;
+    match errno {
+        Errno::ENFILE => "open_files",
+        Errno::ENOSPC if full(usage.nodes) => "nodes",
+        Errno::ENOSPC if full(usage.dirents) => "dirents",
+        Errno::ENOSPC => "chunks",
+        Errno::EFBIG => "max_file_size",
+        Errno::ENAMETOOLONG => "name_max/path_max",
+        _ => "none",
+    }
+}
+
+/// A preload stopped because a limit of imfs.toml is reached.
 #[derive(Debug)]
 pub struct StageError {
     pub imfs_path: String,
     pub host_path: String,
     pub errno: Errno,
+    /// What ran out: a pool name of imfs.toml (`nodes`, `dirents`,
+    /// `chunks`, `open_files`) or a limit (`max_file_size`, `name_max/path_max`).
+    pub pool: &'static str,
+    /// What was staged before the failure (earlier entries included).
+    pub staged: StageReport,
 }
 
 impl fmt::Display for StageError {
@@ -108,29 +140,34 @@ impl fmt::Display for StageError {
             "cannot preload {} into imfs as {}: ",
             self.host_path, self.imfs_path
         )?;
-        match self.errno {
-            Errno::ENOSPC => write!(
+        match self.pool {
+            "nodes" => write!(f, "no node left (nodes = {})", config::NODES),
+            "dirents" => write!(f, "no directory entry left (dirents = {})", config::DIRENTS),
+            "chunks" => write!(
                 f,
-                "the filesystem is full (chunks = {} of chunk_size = {} bytes, nodes = {}, dirents = {})",
+                "no file data left (chunks = {} of chunk_size = {} bytes)",
                 config::CHUNKS,
-                config::CHUNK_SIZE,
-                config::NODES,
-                config::DIRENTS
+                config::CHUNK_SIZE
             ),
-            Errno::EFBIG => write!(f, "the file is larger than max_file_size = {}", config::MAX_FILE_SIZE),
-            Errno::ENAMETOOLONG => write!(
+            "open_files" => write!(f, "no open file left (open_files = {})", config::OPEN_FILES),
+            "max_file_size" => write!(
+                f,
+                "the file is larger than max_file_size = {}",
+                config::MAX_FILE_SIZE
+            ),
+            "name_max/path_max" => write!(
                 f,
                 "a name is longer than name_max = {} or the path than path_max = {}",
                 config::NAME_MAX,
                 config::PATH_MAX
             ),
-            Errno::ENFILE => write!(f, "no open file left (open_files = {})", config::OPEN_FILES),
-            Errno::EMLINK => write!(f, "a directory is full (EMLINK)"),
-            e => write!(f, "{e:?}"),
+            _ => write!(f, "{:?}", self.errno),
         }?;
         write!(
             f,
-            "; raise the limit in imfs.toml (or IMFS_CONFIG) and rebuild"
+            " ({:?}, pool {}); staged before it: {}; raise the limit in imfs.toml (or IMFS_CONFIG) \
+             and rebuild",
+            self.errno, self.pool, self.staged
         )
     }
 }
@@ -152,47 +189,8 @@ fn is_limit(e: Errno) -> bool {
     )
 }
 
-/// Creates the directories above `path` in imfs (existing ones are fine).
-fn make_parents(fs: &mut Imfs, ctx: &Ctx, path: &str) -> Result<(), Errno> {
-    let mut end = 0;
-    let parents = match path.rfind('/') {
-        Some(i) => &path[..i],
-        None => return Ok(()),
-    };
-    while end < parents.len() {
-        end = parents[end + 1..]
-            .find('/')
-            .map_or(parents.len(), |i| end + 1 + i);
-        let dir = &parents[..end];
-        if dir.trim_matches('/').is_empty() {
-            continue;
-        }
-        match fs.mkdir(ctx, None, dir.as_bytes(), 0o755) {
-            Ok(()) | Err(Errno::EEXIST) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Where a staging path lands in imfs. Root mode: as given. Mount mode
-/// (`--mount PREFIX`): paths name files as the program sees them, so they
-/// must lie under the prefix, which is stripped; others give `None`.
-pub fn imfs_path<'a>(mount: Option<&str>, path: &'a str) -> Option<&'a str> {
-    let Some(prefix) = mount
-        .map(|p| p.trim_end_matches('/'))
-        .filter(|p| !p.is_empty())
-    else {
-        return Some(path);
-    };
-    match path.strip_prefix(prefix)? {
-        "" => Some("/"),
-        rest if rest.starts_with('/') => Some(rest),
-        _ => None,
-    }
-}
-
-/// Stages every PRELOADS entry of `spec`. `buf` is the transfer buffer.
+/// Stages every PRELOADS entry of `spec`. `buf` is the transfer buffer
+/// (symlink targets are read into it too).
 pub fn preload(
     fs: &mut Imfs,
     ctx: &Ctx,
@@ -212,96 +210,20 @@ pub fn preload_mounted(
     mount: Option<&str>,
     buf: &mut [u8],
 ) -> Result<StageReport, StageError> {
-    let mut report = StageReport::default();
+    let mut stager = preload::Preloader::new(fs, ctx, files, buf);
     for (seen_path, host_path) in parse_preloads(spec) {
         let Some(imfs_path) = imfs_path(mount, seen_path) else {
             eprintln!("imfs: preload: skipping {seen_path}: not under the mount prefix");
-            report.skipped += 1;
+            stager.report.skipped += 1;
             continue;
         };
-        let fail = |errno| StageError {
-            imfs_path: imfs_path.into(),
-            host_path: host_path.into(),
-            errno,
-        };
-        let (mut reader, mode) = match files.open_regular(host_path) {
-            Ok(Some(f)) => f,
-            Ok(None) => {
-                eprintln!("imfs: preload: skipping {host_path}: not a regular file");
-                report.skipped += 1;
-                continue;
-            }
-            Err(e) => {
-                eprintln!("imfs: preload: skipping {host_path}: {e}");
-                report.skipped += 1;
-                continue;
-            }
-        };
-        let staged = make_parents(fs, ctx, imfs_path).and_then(|()| {
-            let ofd = fs.open(
-                ctx,
-                None,
-                imfs_path.as_bytes(),
-                O_CREAT | O_WRONLY | O_TRUNC,
-                mode,
-            )?;
-            let copied = copy_in(fs, ctx, ofd, &mut reader, buf).and_then(|n| {
-                // O_TRUNC on an existing file keeps its old mode: set the host's.
-                fs.fchmod(ctx, ofd, mode)?;
-                Ok(n)
-            });
-            let _ = fs.close(ofd);
-            copied
-        });
-        match staged {
-            Ok(n) => {
-                report.files += 1;
-                report.bytes += n;
-            }
-            Err(Errno::EIO) => {
-                eprintln!("imfs: preload: skipping {host_path}: read error");
-                report.skipped += 1;
-            }
-            Err(e) if is_limit(e) => return Err(fail(e)),
-            Err(e) => {
-                eprintln!("imfs: preload: skipping {host_path} -> {imfs_path}: {e:?}");
-                report.skipped += 1;
-            }
-        }
+        stager.entry(imfs_path.as_bytes(), host_path.as_bytes())?;
     }
-    Ok(report)
+    Ok(stager.report)
 }
 
-/// Streams `reader` into `ofd`: the bytes written. A host read error is EIO.
-fn copy_in(
-    fs: &mut Imfs,
-    ctx: &Ctx,
-    ofd: imfs_core::OfdId,
-    reader: &mut impl Read,
-    buf: &mut [u8],
-) -> Result<u64, Errno> {
-    let mut total = 0u64;
-    loop {
-        let n = match reader.read(buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(Errno::EIO),
-        };
-        let mut done = 0;
-        while done < n {
-            let w = fs.write(ctx, ofd, &buf[done..n])?;
-            if w == 0 {
-                return Err(Errno::ENOSPC);
-            }
-            done += w;
-        }
-        total += n as u64;
-    }
-}
-
-/// Writes every DUMPS entry of `spec` to the host; failures are reported on
-/// stderr and skipped.
+/// Writes every DUMPS entry of `spec` to the host. Each failing path is
+/// reported on stderr and counted in `failed`; the rest still run.
 pub fn dump(
     fs: &mut Imfs,
     ctx: &Ctx,
@@ -321,61 +243,38 @@ pub fn dump_mounted(
     mount: Option<&str>,
     buf: &mut [u8],
 ) -> StageReport {
-    let mut report = StageReport::default();
+    let mut dumper = dump::Dumper::new(fs, ctx, files, buf);
     for (seen_path, host_path) in parse_dumps(spec) {
-        let result = match imfs_path(mount, seen_path) {
-            Some(imfs_path) => dump_one(fs, ctx, files, imfs_path, host_path, buf),
-            None => Err("not under the mount prefix".to_string()),
-        };
-        let imfs_path = seen_path;
-        match result {
-            Ok(n) => {
-                report.files += 1;
-                report.bytes += n;
-            }
-            Err(e) => {
-                eprintln!("imfs: dump: {imfs_path} -> {host_path} failed: {e}");
-                report.skipped += 1;
+        match imfs_path(mount, seen_path) {
+            Some(imfs_path) => dumper.entry(imfs_path.as_bytes(), host_path.as_bytes()),
+            None => {
+                eprintln!("imfs: dump: {seen_path} -> {host_path} failed: not under the mount prefix");
+                dumper.report.failed += 1;
             }
         }
     }
-    report
+    dumper.report
 }
 
-fn dump_one(
-    fs: &mut Imfs,
-    ctx: &Ctx,
-    files: &mut impl HostFiles,
-    imfs_path: &str,
-    host_path: &str,
-    buf: &mut [u8],
-) -> Result<u64, String> {
-    let ofd = fs
-        .open(ctx, None, imfs_path.as_bytes(), O_RDONLY, 0)
-        .map_err(|e| format!("imfs open: {e:?}"))?;
-    let result = (|| {
-        let st = fs.fstat(ofd).map_err(|e| format!("imfs stat: {e:?}"))?;
-        if st.mode & S_IFMT != S_IFREG {
-            return Err("not a regular file".to_string());
-        }
-        let mut out = files
-            .create(host_path, st.mode & 0o7777)
-            .map_err(|e| format!("host create: {e}"))?;
-        let mut total = 0u64;
-        loop {
-            let n = fs
-                .read(ctx, ofd, buf)
-                .map_err(|e| format!("imfs read: {e:?}"))?;
-            if n == 0 {
-                break;
-            }
-            out.write_all(&buf[..n])
-                .map_err(|e| format!("host write: {e}"))?;
-            total += n as u64;
-        }
-        out.flush().map_err(|e| format!("host write: {e}"))?;
-        Ok(total)
-    })();
-    let _ = fs.close(ofd);
-    result
+/// `--stats` lines for one staging run: what it copied, how long it took,
+/// and what it took from each pool (use after minus use before).
+pub fn stats_lines(
+    what: &str,
+    report: &StageReport,
+    before: &Usage,
+    after: &Usage,
+    elapsed: std::time::Duration,
+) -> String {
+    let d = |b: imfs_core::PoolUsage, a: imfs_core::PoolUsage| a.used as i64 - b.used as i64;
+    format!(
+        "{what}: {report} in {:.1} ms\n{what} used: nodes {:+}, dirents {:+}, chunks {:+} \
+         ({} bytes of chunk_size {}), open_files high-water {}",
+        elapsed.as_secs_f64() * 1e3,
+        d(before.nodes, after.nodes),
+        d(before.dirents, after.dirents),
+        d(before.chunks, after.chunks),
+        d(before.chunks, after.chunks) * config::CHUNK_SIZE as i64,
+        config::CHUNK_SIZE,
+        after.open_files.high_water,
+    )
 }

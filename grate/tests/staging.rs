@@ -70,7 +70,7 @@ fn preload_stages_files_with_parents_and_modes() {
 }
 
 #[test]
-fn preload_twice_truncates_and_skips_non_regular() {
+fn preload_twice_truncates_and_stages_directories() {
     let dir = tempfile::tempdir().unwrap();
     let long = dir.path().join("long");
     let short = dir.path().join("short");
@@ -81,9 +81,14 @@ fn preload_twice_truncates_and_skips_non_regular() {
     let mut t = T::new();
     let mut buf = vec![0u8; 512];
     let r = preload(t.g.fs_mut(), &ctx(), &mut StdFiles, &spec, &mut buf).unwrap();
-    assert_eq!((r.files, r.skipped), (2, 1));
+    // A directory entry is a tree: its two files come along.
+    assert_eq!((r.files, r.dirs, r.skipped), (4, 1, 0));
     assert_eq!(t.cat("/t").unwrap(), b"short");
-    assert_eq!(t.stat("/dir").map(|_| ()), Err(e(Errno::ENOENT)));
+    assert_eq!(t.cat("/dir/long").unwrap(), vec![b'L'; 5000]);
+    assert_eq!(
+        t.stat("/dir").unwrap().st_mode & libc::S_IFMT,
+        libc::S_IFDIR
+    );
     // An imfs directory in the way is skipped, the rest still staged.
     t.mkdir("/taken");
     let spec = format!("/taken={}:/after={}", short.display(), short.display());
@@ -145,8 +150,10 @@ fn dumps_write_host_files_with_parents() {
     );
     let mut buf = vec![0u8; 1000];
     let r = dump(t.g.fs_mut(), &ctx(), &mut StdFiles, &spec, &mut buf);
-    assert_eq!((r.files, r.skipped), (1, 2));
+    // /out is a directory: dumped whole.
+    assert_eq!((r.files, r.dirs, r.failed), (2, 1, 1));
     assert_eq!(std::fs::read(&target).unwrap(), data);
+    assert_eq!(std::fs::read(dir.path().join("y/bin")).unwrap(), data);
     assert_eq!(
         std::fs::metadata(&target).unwrap().permissions().mode() & 0o111,
         0o111
@@ -194,6 +201,6 @@ fn mount_mode_paths_are_the_programs_view() {
         Some("/data"),
         &mut buf,
     );
-    assert_eq!((r.files, r.skipped), (1, 1));
+    assert_eq!((r.files, r.failed), (1, 1));
     assert_eq!(std::fs::read(&out).unwrap(), b"payload");
 }
