@@ -37,6 +37,13 @@ pub use host::{Dirents64, HostDir, HostFiles, HostStat, Kind, NameBuf, StdDir, S
 
 use imfs_core::{config, Ctx, Errno, Imfs, Usage};
 
+/// A directory's access time is left alone (UTIME_OMIT): the walks carry
+/// only its mode and mtime.
+const KEEP_ATIME: imfs_core::Timespec = imfs_core::Timespec {
+    sec: 0,
+    nsec: imfs_core::flags::UTIME_OMIT,
+};
+
 /// The PRELOADS entries as (imfs_path, host_path); malformed ones dropped.
 pub fn parse_preloads(spec: &str) -> impl Iterator<Item = (&str, &str)> {
     spec.split(':')

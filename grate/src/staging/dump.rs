@@ -17,7 +17,7 @@ use imfs_core::{config, Ctx, Errno, Imfs, OfdId, Stat, Timespec};
 
 use super::host::{HostFiles, Kind, NameBuf};
 use super::tree::TreePaths;
-use super::StageReport;
+use super::{StageReport, KEEP_ATIME};
 
 /// Mode bits a dump writes: setuid and setgid stay in imfs (a program in
 /// the sandbox must not hand the host a set-id file).
@@ -221,14 +221,14 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
         Ok(())
     }
 
-    fn finish_dir(&mut self, imfs_path: &[u8], host_path: &[u8], perm: u32, times: (Timespec, Timespec), named: bool) {
+    fn finish_dir(&mut self, imfs_path: &[u8], host_path: &[u8], perm: u32, mtime: Timespec, named: bool) {
         let r = self
             .host
             .set_mode(host_path, perm & DUMP_PERM)
             .map_err(host("chmod"))
             .and_then(|()| {
                 self.host
-                    .set_times(host_path, times.0, times.1, named)
+                    .set_times(host_path, KEEP_ATIME, mtime, named)
                     .map_err(host("utimensat"))
             });
         if let Err(why) = r {
@@ -289,7 +289,7 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
             Ok(p) => p,
             Err(e) => return self.failed(imfs_root, host_root, Fail::Imfs("path", e)),
         };
-        paths.enter(st.mode & 0o7777, st.atime, st.mtime);
+        paths.enter(st.mode & 0o7777, st.mtime);
         let mut dir = match self.open_dir(imfs_root, 0, true) {
             Ok(ofd) => Some(ofd),
             Err(e) => {
@@ -311,7 +311,7 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
                     }
                     let level = paths.leave().expect("a directory is being walked");
                     let named = paths.depth() == 0;
-                    self.finish_dir(paths.imfs(), paths.host(), level.perm, (level.atime, level.mtime), named);
+                    self.finish_dir(paths.imfs(), paths.host(), level.perm, level.mtime(), named);
                     if named {
                         return;
                     }
@@ -362,14 +362,14 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
                     Ok(()) => match self.open_dir(i, 0, false) {
                         Ok(child) => {
                             paths.top().expect("walking").cookie = cookie;
-                            paths.enter(st.mode & 0o7777, st.atime, st.mtime);
+                            paths.enter(st.mode & 0o7777, st.mtime);
                             if let Some(ofd) = dir.replace(child) {
                                 let _ = self.fs.close(ofd);
                             }
                             continue;
                         }
                         Err(e) => {
-                            self.finish_dir(i, h, st.mode, (st.atime, st.mtime), false);
+                            self.finish_dir(i, h, st.mode, st.mtime, false);
                             Err(Fail::Imfs("open", e))
                         }
                     },

@@ -3,11 +3,11 @@
 use std::io::{self, Read};
 
 use imfs_core::flags::{O_CREAT, O_NOFOLLOW, O_TRUNC, O_WRONLY};
-use imfs_core::{config, Ctx, Errno, Imfs, OfdId};
+use imfs_core::{config, Ctx, Errno, Imfs, OfdId, Timespec};
 
 use super::host::{HostDir, HostFiles, HostStat, Kind, NameBuf};
 use super::tree::TreePaths;
-use super::{exhausted, is_limit, StageError, StageReport};
+use super::{exhausted, is_limit, StageError, StageReport, KEEP_ATIME};
 
 /// Why one path was not staged.
 enum Fail {
@@ -178,11 +178,14 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
     }
 
     /// A directory's own mode and times, once its contents are in.
-    fn finish_dir(&mut self, imfs: &[u8], perm: u32, st: (imfs_core::Timespec, imfs_core::Timespec), named: bool) {
+    fn finish_dir(&mut self, imfs: &[u8], perm: u32, mtime: Timespec, named: bool) {
         let set = self
             .fs
             .chmod(self.ctx, None, imfs, perm, named)
-            .and_then(|()| self.fs.utimens(self.ctx, None, imfs, Some([st.0, st.1]), named));
+            .and_then(|()| {
+                self.fs
+                    .utimens(self.ctx, None, imfs, Some([KEEP_ATIME, mtime]), named)
+            });
         if let Err(e) = set {
             eprintln!(
                 "imfs: preload: {}: cannot set mode and times: {e:?}",
@@ -202,7 +205,7 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
         }
         let mut paths = TreePaths::new(host_root, imfs_root, config::PATH_MAX)
             .map_err(|e| self.stop(e, imfs_root, host_root))?;
-        paths.enter(st.perm, st.atime, st.mtime);
+        paths.enter(st.perm, st.mtime);
         let mut dir = match self.host.open_dir(host_root, true) {
             Ok(d) => Some(d),
             Err(e) => {
@@ -223,7 +226,7 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
                     dir = None;
                     let level = paths.leave().expect("a directory is being walked");
                     let named = paths.depth() == 0;
-                    self.finish_dir(paths.imfs(), level.perm, (level.atime, level.mtime), named);
+                    self.finish_dir(paths.imfs(), level.perm, level.mtime(), named);
                     if named {
                         return Ok(());
                     }
@@ -270,13 +273,13 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
                     Ok(()) => match self.host.open_dir(host, false) {
                         Ok(child) => {
                             paths.top().expect("walking").cookie = cookie;
-                            paths.enter(st.perm, st.atime, st.mtime);
+                            paths.enter(st.perm, st.mtime);
                             // The parent closes; it is reopened at `cookie`.
                             dir = Some(child);
                             continue;
                         }
                         Err(e) => {
-                            self.finish_dir(imfs, st.perm, (st.atime, st.mtime), false);
+                            self.finish_dir(imfs, st.perm, st.mtime, false);
                             Err(Fail::Host(e))
                         }
                     },

@@ -18,18 +18,28 @@
 
 use imfs_core::{Errno, Timespec};
 
-/// One directory being walked.
+/// One directory being walked: 32 bytes, path_max / 2 of them at most.
 #[derive(Clone, Copy, Debug)]
 pub struct Level {
     /// Resume reading this directory after the entry with this cookie.
     pub cookie: u64,
-    host_len: usize,
-    imfs_len: usize,
+    host_len: u32,
+    imfs_len: u32,
     /// Applied when the directory is finished (after its contents, so a
     /// read-only directory can still be filled and its mtime stays).
     pub perm: u32,
-    pub atime: Timespec,
-    pub mtime: Timespec,
+    mtime_nsec: u32,
+    mtime_sec: i64,
+}
+
+impl Level {
+    /// The directory's modification time (its access time is not carried).
+    pub fn mtime(&self) -> Timespec {
+        Timespec {
+            sec: self.mtime_sec,
+            nsec: self.mtime_nsec as i64,
+        }
+    }
 }
 
 /// The two current paths (host and imfs) and the stack of directories.
@@ -84,17 +94,18 @@ impl TreePaths {
     }
 
     /// Enters the directory the paths name now.
-    pub fn enter(&mut self, perm: u32, atime: Timespec, mtime: Timespec) {
+    pub fn enter(&mut self, perm: u32, mtime: Timespec) {
         // Bounded: each level's imfs path is at least 2 bytes longer than
         // its parent's, and that path is shorter than imfs_max.
         debug_assert!(self.levels.len() < self.levels.capacity());
         self.levels.push(Level {
             cookie: 0,
-            host_len: self.host.len(),
-            imfs_len: self.imfs.len(),
+            // Both below path_max + the host root's length.
+            host_len: self.host.len() as u32,
+            imfs_len: self.imfs.len() as u32,
             perm,
-            atime,
-            mtime,
+            mtime_nsec: mtime.nsec as u32,
+            mtime_sec: mtime.sec,
         });
     }
 
@@ -128,8 +139,8 @@ impl TreePaths {
     /// Back to the directory being walked (drops what [`push`](Self::push) added).
     pub fn pop(&mut self) {
         if let Some(l) = self.levels.last() {
-            self.host.truncate(l.host_len);
-            self.imfs.truncate(l.imfs_len);
+            self.host.truncate(l.host_len as usize);
+            self.imfs.truncate(l.imfs_len as usize);
         }
     }
 
@@ -137,8 +148,8 @@ impl TreePaths {
     /// [`pop`](Self::pop), which then goes back to its parent. Its level is returned.
     pub fn leave(&mut self) -> Option<Level> {
         let l = self.levels.pop()?;
-        self.host.truncate(l.host_len);
-        self.imfs.truncate(l.imfs_len);
+        self.host.truncate(l.host_len as usize);
+        self.imfs.truncate(l.imfs_len as usize);
         Some(l)
     }
 }
@@ -148,14 +159,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_level_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Level>(), 32);
+    }
+
+    #[test]
     fn paths_grow_and_shrink_without_reallocating() {
         let t0 = Timespec::default();
         let mut t = TreePaths::new(b"host/", b"/", 32).unwrap();
         let (hc, ic) = (t.host.capacity(), t.imfs.capacity());
-        t.enter(0o755, t0, t0);
+        t.enter(0o755, t0);
         t.push(b"a").unwrap();
         assert_eq!((t.host(), t.imfs()), (&b"host/a"[..], &b"/a"[..]));
-        t.enter(0o700, t0, t0);
+        t.enter(0o700, t0);
         t.push(b"file").unwrap();
         assert_eq!(t.imfs(), b"/a/file");
         t.pop();
