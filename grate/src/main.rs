@@ -52,21 +52,27 @@ fn run(cli: &Cli) -> Result<i32, Box<dyn std::error::Error>> {
             // A half-staged tree gives wrong results silently: the program
             // starts only if the user asked for that.
             Err(e) if cli.preload_partial => {
-                eprintln!("imfs-grate: {e}\nimfs-grate: --preload-partial: starting the program anyway");
+                eprintln!(
+                    "imfs-grate: {e}\nimfs-grate: --preload-partial: starting the program anyway"
+                );
                 e.staged
             }
-            Err(e) => {
-                return Err(format!(
-                    "{e}\nimfs-grate: the program was not started (--preload-partial starts it anyway)"
-                )
-                .into())
-            }
+            Err(e) => return Err(format!(
+                "{e}\nimfs-grate: the program was not started (--preload-partial starts it anyway)"
+            )
+            .into()),
         };
         if cli.log {
             eprintln!("imfs: preloaded {report}");
         }
         let after = grate.fs().usage();
-        stats.push(staging::stats_lines("preload", &report, &before, &after, started.elapsed()));
+        stats.push(staging::stats_lines(
+            "preload",
+            &report,
+            &before,
+            &after,
+            started.elapsed(),
+        ));
     }
     let (program, args) = cli.command.split_first().ok_or("no PROGRAM given")?;
     let env = [("IMFS_LIMITS".to_string(), Grate::limits_env())];
@@ -86,14 +92,23 @@ fn run(cli: &Cli) -> Result<i32, Box<dyn std::error::Error>> {
             eprintln!("imfs: dumped {report}");
         }
         if report.failed > 0 {
-            eprintln!("imfs-grate: DUMPS: {} paths failed (listed above)", report.failed);
+            eprintln!(
+                "imfs-grate: DUMPS: {} paths failed (listed above)",
+                report.failed
+            );
             // The program's own failure status stays; success becomes 1.
             if status == 0 {
                 status = 1;
             }
         }
         let after = grate.fs().usage();
-        stats.push(staging::stats_lines("dump", &report, &before, &after, started.elapsed()));
+        stats.push(staging::stats_lines(
+            "dump",
+            &report,
+            &before,
+            &after,
+            started.elapsed(),
+        ));
     }
     if cli.stats {
         print_stats(&grate.usage());

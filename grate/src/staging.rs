@@ -33,7 +33,9 @@ mod tree;
 
 use std::fmt;
 
-pub use host::{Dirents64, HostDir, HostFiles, HostStat, Kind, NameBuf, StdDir, StdFiles, DIRENT_BUF};
+pub use host::{
+    Dirents64, HostDir, HostFiles, HostStat, Kind, NameBuf, StdDir, StdFiles, DIRENT_BUF,
+};
 
 use imfs_core::{config, Ctx, Errno, Imfs, Usage};
 
@@ -62,7 +64,6 @@ pub fn parse_dumps(spec: &str) -> impl Iterator<Item = (&str, &str)> {
         (!imfs.is_empty() && !host.is_empty()).then_some((imfs, host))
     })
 }
-
 
 /// Where a staging path lands in imfs. Root mode: as given. Mount mode
 /// (`--mount PREFIX`): paths name files as the program sees them, so they
@@ -255,7 +256,9 @@ pub fn dump_mounted(
         match imfs_path(mount, seen_path) {
             Some(imfs_path) => dumper.entry(imfs_path.as_bytes(), host_path.as_bytes()),
             None => {
-                eprintln!("imfs: dump: {seen_path} -> {host_path} failed: not under the mount prefix");
+                eprintln!(
+                    "imfs: dump: {seen_path} -> {host_path} failed: not under the mount prefix"
+                );
                 dumper.report.failed += 1;
             }
         }

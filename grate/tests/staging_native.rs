@@ -70,10 +70,22 @@ fn project(root: &Path) {
         t += 60;
         set_mtime(&p, t);
     };
-    file("src/main.c", b"int main(void) { return 0; }\n".to_vec(), 0o644);
+    file(
+        "src/main.c",
+        b"int main(void) { return 0; }\n".to_vec(),
+        0o644,
+    );
     file("src/net/sock.c", b"/* sockets */\n".repeat(500), 0o644);
-    file("src/fs/deep/big.dat", (0..200_000u32).map(|i| (i % 251) as u8).collect(), 0o600);
-    file("include/sys/types.h", b"typedef int pid_t;\n".to_vec(), 0o444);
+    file(
+        "src/fs/deep/big.dat",
+        (0..200_000u32).map(|i| (i % 251) as u8).collect(),
+        0o600,
+    );
+    file(
+        "include/sys/types.h",
+        b"typedef int pid_t;\n".to_vec(),
+        0o444,
+    );
     file("docs/README", b"read me\n".to_vec(), 0o640);
     file("build.sh", b"#!/bin/sh\necho build\n".to_vec(), 0o755);
     file("empty", Vec::new(), 0o644);
@@ -81,7 +93,15 @@ fn project(root: &Path) {
     std::os::unix::fs::symlink("/usr/include/stdio.h", root.join("include/stdio.h")).unwrap();
     set_mtime(&root.join("main-link"), 1_650_100_000);
     set_mtime(&root.join("include/stdio.h"), 1_650_100_001);
-    for d in ["src/fs/deep", "src/fs", "src/net", "src", "include/sys", "include", "docs"] {
+    for d in [
+        "src/fs/deep",
+        "src/fs",
+        "src/net",
+        "src",
+        "include/sys",
+        "include",
+        "docs",
+    ] {
         t += 60;
         set_mtime(&root.join(d), t);
     }
@@ -164,11 +184,17 @@ fn a_static_program_builds_a_staged_tree_and_its_result_tree_is_dumped_exactly()
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "tree_tool: 16 entries\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "tree_tool: 16 entries\n"
+    );
     let (mut want, manifest) = expected(&src);
     let mut got = tree(&out);
     let m = got.remove(Path::new("MANIFEST")).expect("MANIFEST dumped");
-    assert_eq!(String::from_utf8_lossy(&m.data), String::from_utf8_lossy(&manifest));
+    assert_eq!(
+        String::from_utf8_lossy(&m.data),
+        String::from_utf8_lossy(&manifest)
+    );
     for (rel, e) in &want {
         assert_eq!(got.get(rel), Some(e), "{}", rel.display());
     }
@@ -179,14 +205,21 @@ fn a_static_program_builds_a_staged_tree_and_its_result_tree_is_dumped_exactly()
     assert_eq!(top, std::fs::metadata(&src).unwrap().mode() & 0o7777);
     // --stats: what staging took. In: 7 files, 8 directories (/work/src
     // and 7 below), 2 symlinks, and /work made as a parent: 18 nodes.
-    let bytes: u64 = tree(&src).values().filter(|e| e.kind == 'f').map(|e| e.data.len() as u64).sum();
+    let bytes: u64 = tree(&src)
+        .values()
+        .filter(|e| e.kind == 'f')
+        .map(|e| e.data.len() as u64)
+        .sum();
     assert!(
         stderr.contains(&format!(
             "imfs: preload: 7 files ({bytes} bytes), 8 directories, 2 symlinks, 0 skipped"
         )),
         "no preload line in --stats:\n{stderr}"
     );
-    assert!(stderr.contains("imfs: preload used: nodes +18, dirents +18"), "{stderr}");
+    assert!(
+        stderr.contains("imfs: preload used: nodes +18, dirents +18"),
+        "{stderr}"
+    );
     // Out: the same plus MANIFEST.
     assert!(stderr.contains("imfs: dump: 8 files ("), "{stderr}");
 }
@@ -216,7 +249,12 @@ fn a_tree_that_does_not_fit_stops_before_the_program_unless_asked() {
     assert!(stderr.contains(&format!("{}/f", src.display())), "{stderr}");
     // Asked to go on: the program runs on what fit (and, with every node
     // taken, fails to make its output: it ran).
-    let o = run(small_grate(), &["--preload-partial"], &env, &["/in", "/out"]);
+    let o = run(
+        small_grate(),
+        &["--preload-partial"],
+        &env,
+        &["/in", "/out"],
+    );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("starting the program anyway"), "{stderr}");
     assert!(
@@ -236,7 +274,11 @@ fn a_failed_dump_names_the_path_and_makes_the_exit_status_non_zero() {
         ("PRELOADS", format!("/in={}", src.display())),
         (
             "DUMPS",
-            format!("/out={};/not-there={}", out.display(), tmp.path().join("x").display()),
+            format!(
+                "/out={};/not-there={}",
+                out.display(),
+                tmp.path().join("x").display()
+            ),
         ),
     ];
     let o = run(default_grate(), &[], &env, &["/in", "/out"]);

@@ -100,13 +100,19 @@ fn staging_memory_does_not_grow_with_the_tree() {
     let path_max = imfs_core::config::PATH_MAX;
     let bound = 32 * (path_max / 2 + 1) + 3 * path_max + 8192 + 8192;
     for (name, (pre, post)) in [("small", small), ("wide", wide), ("deep", deep)] {
-        assert!(pre <= bound && post <= bound, "{name}: {pre} / {post} > {bound}");
+        assert!(
+            pre <= bound && post <= bound,
+            "{name}: {pre} / {post} > {bound}"
+        );
     }
     // And the same for 100 times the entries. Deep paths may add one
     // transient copy of a path (std copies paths over 384 bytes to add the
     // NUL): bounded by path_max, not by the number of entries.
     assert!(wide.0 <= small.0 + 64, "preload: {wide:?} vs {small:?}");
     assert!(wide.1 <= small.1 + 64, "dump: {wide:?} vs {small:?}");
-    assert!(deep.0 <= small.0 + path_max, "preload: {deep:?} vs {small:?}");
+    assert!(
+        deep.0 <= small.0 + path_max,
+        "preload: {deep:?} vs {small:?}"
+    );
     assert!(deep.1 <= small.1 + path_max, "dump: {deep:?} vs {small:?}");
 }

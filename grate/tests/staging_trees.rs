@@ -79,7 +79,11 @@ fn host_tree(root: &Path) -> BTreeMap<PathBuf, Entry> {
             if kind == S_IFDIR {
                 todo.push(path.clone());
             }
-            let perm = if kind == S_IFLNK { 0 } else { m.mode() & 0o7777 };
+            let perm = if kind == S_IFLNK {
+                0
+            } else {
+                m.mode() & 0o7777
+            };
             out.insert(
                 path.strip_prefix(root).unwrap().to_path_buf(),
                 Entry {
@@ -178,7 +182,15 @@ fn a_directory_entry_stages_the_whole_tree() {
             nsec: m.mtime_nsec(),
         }
     };
-    for p in ["a.txt", "sub/big.bin", "link", "sub/escape", "sub", "ro", ""] {
+    for p in [
+        "a.txt",
+        "sub/big.bin",
+        "link",
+        "sub/escape",
+        "sub",
+        "ro",
+        "",
+    ] {
         let imfs = if p.is_empty() {
             "/proj".to_string()
         } else {
@@ -199,7 +211,10 @@ fn a_directory_entry_stages_the_whole_tree() {
         assert_eq!(&target[..n], want);
     }
     assert_eq!(t.cat("/proj/link").unwrap(), b"alpha\n");
-    assert_eq!(t.cat("/proj/sub/big.bin").unwrap(), std::fs::read(src.join("sub/big.bin")).unwrap());
+    assert_eq!(
+        t.cat("/proj/sub/big.bin").unwrap(),
+        std::fs::read(src.join("sub/big.bin")).unwrap()
+    );
     // Nothing from outside the tree came in (the escape and /etc/passwd).
     assert_eq!(t.stat("/etc").map(|_| ()), Err(e(Errno::ENOENT)));
     assert_eq!(t.g.usage().fs.open_files.used, 0);
@@ -238,7 +253,10 @@ fn a_tree_round_trips_byte_for_byte() {
         std::fs::metadata(&out).unwrap(),
         std::fs::metadata(&src).unwrap(),
     );
-    assert_eq!((a.mode(), a.mtime(), a.mtime_nsec()), (b.mode(), b.mtime(), b.mtime_nsec()));
+    assert_eq!(
+        (a.mode(), a.mtime(), a.mtime_nsec()),
+        (b.mode(), b.mtime(), b.mtime_nsec())
+    );
     // Dumping again over the first dump gives the same tree.
     let r = dump(
         t.g.fs_mut(),
@@ -363,16 +381,26 @@ fn running_out_of_chunks_stops_at_the_path_and_says_what_was_staged() {
     }
     let mut t = grate();
     let mut buf = vec![0u8; 65536];
-    let spec = format!("/first={}:/tree={}", src.join("a/small").display(), src.display());
+    let spec = format!(
+        "/first={}:/tree={}",
+        src.join("a/small").display(),
+        src.display()
+    );
     let err = preload(t.g.fs_mut(), &ctx(), &mut StdFiles, &spec, &mut buf).unwrap_err();
     assert_eq!((err.errno, err.pool), (Errno::ENOSPC, "chunks"));
     assert_eq!(err.imfs_path, "/tree/a/huge");
     assert_eq!(err.host_path, src.join("a/huge").display().to_string());
     // /first, and /tree/a/small if the host listed it before huge.
-    assert!(err.staged.files >= 1 && err.staged.dirs == 2, "{:?}", err.staged);
+    assert!(
+        err.staged.files >= 1 && err.staged.dirs == 2,
+        "{:?}",
+        err.staged
+    );
     let msg = err.to_string();
     assert!(
-        msg.contains("/tree/a/huge") && msg.contains("chunks = ") && msg.contains("staged before it"),
+        msg.contains("/tree/a/huge")
+            && msg.contains("chunks = ")
+            && msg.contains("staged before it"),
         "{msg}"
     );
     assert_eq!(t.g.usage().fs.open_files.used, 0);
@@ -433,7 +461,10 @@ fn a_tree_deeper_than_path_max_stops_with_enametoolong() {
         &mut buf,
     )
     .unwrap_err();
-    assert_eq!((err.errno, err.pool), (Errno::ENAMETOOLONG, "name_max/path_max"));
+    assert_eq!(
+        (err.errno, err.pool),
+        (Errno::ENAMETOOLONG, "name_max/path_max")
+    );
     assert_eq!(err.imfs_path, format!("{imfs_root}/{n}/{m}"));
     assert_eq!(err.staged.dirs, 2);
     assert!(err.to_string().contains("path_max = "));
@@ -447,8 +478,10 @@ fn hostile_out(t: &mut T, victim: &Path) {
     let fs = t.g.fs_mut();
     fs.mkdir(&c, None, b"/out", 0o755).unwrap();
     fs.mkdir(&c, None, b"/out/sub", 0o755).unwrap();
-    fs.symlink(&c, b"../../../../../../../..", None, b"/out/up").unwrap();
-    fs.symlink(&c, victim.as_os_str().as_bytes(), None, b"/out/abs").unwrap();
+    fs.symlink(&c, b"../../../../../../../..", None, b"/out/up")
+        .unwrap();
+    fs.symlink(&c, victim.as_os_str().as_bytes(), None, b"/out/abs")
+        .unwrap();
     t.create("/out/sub/f", b"inside");
     t.create("/out/plain", b"plain");
     let fs = t.g.fs_mut();

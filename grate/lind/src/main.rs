@@ -2,7 +2,7 @@
 //! from imfs, through grate-rs and fdtables.
 //!
 //! `lind_run [--env PRELOADS=..] [--env DUMPS=..] imfs-grate.cwasm [--log]
-//! [--stats] [--show-config] PROGRAM.cwasm [ARGS...]`
+//! [--stats] [--show-config] [--preload-partial] PROGRAM.cwasm [ARGS...]`
 //!
 //! Like upstream imfs-grate, the grate's flags come before the program and
 //! the first other argument starts the program's argv. PRELOADS are staged
@@ -17,6 +17,9 @@ mod fds;
 mod handlers;
 mod host;
 mod host_fs;
+
+use std::io::Write;
+use std::time::Instant;
 
 use grate_rs::{GrateBuilder, GrateError};
 use imfs_core::Ctx;
@@ -35,6 +38,8 @@ struct Cli {
     log: bool,
     stats: bool,
     show_config: bool,
+    /// Start the program even if PRELOADS did not all fit.
+    preload_partial: bool,
     /// The program's argv; argv[0] is the program to run.
     program: Vec<String>,
 }
@@ -49,6 +54,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
             "--log" => cli.log = true,
             "--stats" => cli.stats = true,
             "--show-config" => cli.show_config = true,
+            "--preload-partial" => cli.preload_partial = true,
             "--" => break,
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             _ => {
@@ -61,7 +67,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
     Ok(cli)
 }
 
-const USAGE: &str = "usage: imfs-grate [--log] [--stats] [--show-config] PROGRAM [ARGS...]";
+const USAGE: &str =
+    "usage: imfs-grate [--log] [--stats] [--show-config] [--preload-partial] PROGRAM [ARGS...]";
 
 /// Bytes moved per step while staging (PRELOADS, DUMPS).
 const STAGE_BUF: usize = 64 * 1024;
@@ -94,11 +101,24 @@ fn main() {
         log,
     };
     // Like upstream, staged before GrateBuilder forks the program's cage, so
-    // a preload that does not fit stops the grate before anything runs.
-    if let Err(e) = stage_preloads(&mut state, log) {
-        eprintln!("imfs-grate: {e}");
-        std::process::exit(1);
-    }
+    // a preload that does not fit stops the grate before anything runs
+    // (a half-staged tree would give wrong results silently), unless the
+    // user asked to go on.
+    let preload_stats = match stage_preloads(&mut state, log) {
+        Ok(lines) => lines,
+        Err(e) if cli.preload_partial => {
+            eprintln!(
+                "imfs-grate: {e}\nimfs-grate: --preload-partial: starting the program anyway"
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!(
+                "imfs-grate: {e}\nimfs-grate: the program was not started (--preload-partial starts it anyway)"
+            );
+            std::process::exit(1);
+        }
+    };
     install(state);
     // The program inherits the grate's environment through fork and execv.
     std::env::set_var("IMFS_LIMITS", Grate::limits_env());
@@ -111,7 +131,13 @@ fn main() {
     builder
         .preexec(start)
         .teardown(move |result: Result<i32, GrateError>| {
-            finish(result, dumps.as_deref(), log, stats)
+            finish(
+                result,
+                dumps.as_deref(),
+                log,
+                stats,
+                preload_stats.as_deref(),
+            )
         })
         .run(cli.program);
 }
@@ -121,15 +147,17 @@ fn staging_ctx(host: &mut LindHost) -> Ctx {
     host.creds(host.this_cage()).ctx(host.now())
 }
 
-/// Gives the program a /tmp, as upstream does, then stages PRELOADS.
-fn stage_preloads(state: &mut State, log: bool) -> Result<(), StageError> {
+/// Gives the program a /tmp, as upstream does, then stages PRELOADS: the
+/// `--stats` lines of what staging used, if there were any.
+fn stage_preloads(state: &mut State, log: bool) -> Result<Option<String>, StageError> {
     let ctx = staging_ctx(&mut state.host);
     // Failing here means a full filesystem, which the preloads will report.
     let _ = state.grate.fs_mut().mkdir(&ctx, None, b"/tmp", 0o1777);
     let Ok(spec) = std::env::var("PRELOADS") else {
-        return Ok(());
+        return Ok(None);
     };
     let mut buf = vec![0u8; STAGE_BUF];
+    let (before, started) = (state.grate.fs().usage(), Instant::now());
     let report = staging::preload(
         state.grate.fs_mut(),
         &ctx,
@@ -138,12 +166,16 @@ fn stage_preloads(state: &mut State, log: bool) -> Result<(), StageError> {
         &mut buf,
     )?;
     if log {
-        eprintln!(
-            "[imfs] preloaded {} files ({} bytes), skipped {}",
-            report.files, report.bytes, report.skipped
-        );
+        eprintln!("[imfs] preloaded {report}");
     }
-    Ok(())
+    let after = state.grate.fs().usage();
+    Ok(Some(staging::stats_lines(
+        "preload",
+        &report,
+        &before,
+        &after,
+        started.elapsed(),
+    )))
 }
 
 /// After GrateBuilder's fork, before the program runs: its cage starts with
@@ -155,26 +187,60 @@ fn start(cage: i32) {
     }
 }
 
-/// After the program exited: DUMPS written back, `--stats` printed.
-fn finish(result: Result<i32, GrateError>, dumps: Option<&str>, log: bool, stats: bool) {
+/// After the program exited: DUMPS written back, `--stats` printed. A
+/// failed dump turns a successful exit into 1.
+fn finish(
+    result: Result<i32, GrateError>,
+    dumps: Option<&str>,
+    log: bool,
+    stats: bool,
+    preload_stats: Option<&str>,
+) {
+    let mut dump_failed = false;
     with_state(|s| {
+        let mut dump_stats = None;
         if let Some(spec) = dumps {
             let ctx = staging_ctx(&mut s.host);
             let mut buf = vec![0u8; STAGE_BUF];
+            let (before, started) = (s.grate.fs().usage(), Instant::now());
             let report = staging::dump(s.grate.fs_mut(), &ctx, &mut LindHostFiles, spec, &mut buf);
             if log {
-                eprintln!(
-                    "[imfs] dumped {} files ({} bytes), failed {}",
-                    report.files, report.bytes, report.skipped
-                );
+                eprintln!("[imfs] dumped {report}");
             }
+            if report.failed > 0 {
+                eprintln!(
+                    "imfs-grate: DUMPS: {} paths failed (listed above)",
+                    report.failed
+                );
+                dump_failed = true;
+            }
+            let after = s.grate.fs().usage();
+            dump_stats = Some(staging::stats_lines(
+                "dump",
+                &report,
+                &before,
+                &after,
+                started.elapsed(),
+            ));
         }
         if stats {
             eprintln!("[imfs] {:?}", s.grate.usage());
+            for line in preload_stats
+                .into_iter()
+                .chain(dump_stats.as_deref())
+                .flat_map(str::lines)
+            {
+                eprintln!("[imfs] {line}");
+            }
         }
     });
     if log {
         eprintln!("[imfs] exited: {result:?}");
+    }
+    // grate-rs exits with the program's status after this hook returns.
+    if dump_failed && matches!(result, Ok(status) if (status >> 8) & 0xff == 0) {
+        let _ = std::io::stderr().flush();
+        std::process::exit(1);
     }
 }
 
@@ -194,6 +260,9 @@ mod tests {
         let cli = parse(args(&["--", "--weird-name"])).unwrap();
         assert_eq!(cli.program, args(&["--weird-name"]));
         assert!(parse(args(&["--bogus", "p"])).is_err());
+        let cli = parse(args(&["--preload-partial", "p", "--preload-partial"])).unwrap();
+        assert!(cli.preload_partial);
+        assert_eq!(cli.program, args(&["p", "--preload-partial"]));
         assert!(parse(args(&[])).unwrap().program.is_empty());
     }
 }

@@ -109,7 +109,13 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
     }
 
     /// A regular file with its mode and times.
-    fn file(&mut self, imfs_path: &[u8], host_path: &[u8], st: &Stat, named: bool) -> Result<(), Fail> {
+    fn file(
+        &mut self,
+        imfs_path: &[u8],
+        host_path: &[u8],
+        st: &Stat,
+        named: bool,
+    ) -> Result<(), Fail> {
         let nofollow = if named { 0 } else { O_NOFOLLOW };
         let ofd = self
             .fs
@@ -119,9 +125,7 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
         let _ = self.fs.close(ofd);
         let n = r?;
         let perm = st.mode & DUMP_PERM;
-        self.host
-            .set_mode(host_path, perm)
-            .map_err(host("chmod"))?;
+        self.host.set_mode(host_path, perm).map_err(host("chmod"))?;
         self.host
             .set_times(host_path, st.atime, st.mtime, named)
             .map_err(host("utimensat"))?;
@@ -130,7 +134,13 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
         Ok(())
     }
 
-    fn copy_out(&mut self, ofd: OfdId, host_path: &[u8], st: &Stat, named: bool) -> Result<u64, Fail> {
+    fn copy_out(
+        &mut self,
+        ofd: OfdId,
+        host_path: &[u8],
+        st: &Stat,
+        named: bool,
+    ) -> Result<u64, Fail> {
         let perm = st.mode & DUMP_PERM;
         let mut out = match self.host.create(host_path, perm, named) {
             // Below the named path: a symlink in the way is replaced, never written through.
@@ -192,10 +202,7 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
         match self.host.make_dir(host_path, 0o700) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let there = self
-                    .host
-                    .stat(host_path, named)
-                    .map_err(host("stat"))?;
+                let there = self.host.stat(host_path, named).map_err(host("stat"))?;
                 match there.kind {
                     Kind::Dir => {
                         if there.perm & 0o700 != 0o700 {
@@ -205,7 +212,9 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
                         }
                     }
                     _ if named => {
-                        return Err(Fail::InTheWay("the host path exists and is not a directory"))
+                        return Err(Fail::InTheWay(
+                            "the host path exists and is not a directory",
+                        ))
                     }
                     _ => {
                         self.host.remove(host_path).map_err(host("unlink"))?;
@@ -221,7 +230,14 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
         Ok(())
     }
 
-    fn finish_dir(&mut self, imfs_path: &[u8], host_path: &[u8], perm: u32, mtime: Timespec, named: bool) {
+    fn finish_dir(
+        &mut self,
+        imfs_path: &[u8],
+        host_path: &[u8],
+        perm: u32,
+        mtime: Timespec,
+        named: bool,
+    ) {
         let r = self
             .host
             .set_mode(host_path, perm & DUMP_PERM)
@@ -320,9 +336,11 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
                     let parent_named = paths.depth() == 1;
                     match self.open_dir(paths.imfs(), cookie, parent_named) {
                         Ok(ofd) => dir = Some(ofd),
-                        Err(e) => {
-                            self.failed(paths.imfs(), paths.host(), Fail::Imfs("reopen to resume", e))
-                        }
+                        Err(e) => self.failed(
+                            paths.imfs(),
+                            paths.host(),
+                            Fail::Imfs("reopen to resume", e),
+                        ),
                     }
                     continue;
                 }
@@ -335,7 +353,11 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
                 }
             };
             if let Err(e) = paths.push(name.as_bytes()) {
-                self.failed(paths.imfs(), paths.host(), Fail::Imfs("path of an entry", e));
+                self.failed(
+                    paths.imfs(),
+                    paths.host(),
+                    Fail::Imfs("path of an entry", e),
+                );
                 continue;
             }
             let st = match self.fs.stat(&self.ctx, None, paths.imfs(), false) {

@@ -375,11 +375,7 @@ fn set_times(path: &[u8], atime: Timespec, mtime: Timespec, follow: bool) -> io:
         tv_nsec: t.nsec as libc::c_long,
     };
     let times = [ts(atime), ts(mtime)];
-    let flags = if follow {
-        0
-    } else {
-        libc::AT_SYMLINK_NOFOLLOW
-    };
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
     // SAFETY: a NUL-terminated path and two timespecs that outlive the call.
     let r = unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), flags) };
     if r < 0 {

@@ -196,7 +196,12 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
 
     /// A whole host tree, walked with one open host directory at a time
     /// (see `tree.rs`). Stops at the first limit.
-    fn tree(&mut self, imfs_root: &[u8], host_root: &[u8], st: &HostStat) -> Result<(), StageError> {
+    fn tree(
+        &mut self,
+        imfs_root: &[u8],
+        host_root: &[u8],
+        st: &HostStat,
+    ) -> Result<(), StageError> {
         let made = make_parents(self.fs, self.ctx, imfs_root)
             .map_err(Fail::Imfs)
             .and_then(|()| self.make_dir(imfs_root, st.perm, true));
@@ -286,9 +291,7 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
                     Err(e) => Err(e),
                 },
             };
-            if let Err(e) = self.settle(r, paths.imfs(), paths.host()) {
-                return Err(e);
-            }
+            self.settle(r, paths.imfs(), paths.host())?;
             paths.pop();
         }
     }

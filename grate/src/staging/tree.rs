@@ -63,7 +63,11 @@ impl TreePaths {
     /// Starts at `host_root` and `imfs_root`. `imfs_path_max` bounds the
     /// imfs path (its NUL included, as path_max counts it); the host path
     /// can only grow by as much.
-    pub fn new(host_root: &[u8], imfs_root: &[u8], imfs_path_max: usize) -> Result<TreePaths, Errno> {
+    pub fn new(
+        host_root: &[u8],
+        imfs_root: &[u8],
+        imfs_path_max: usize,
+    ) -> Result<TreePaths, Errno> {
         let (host_root, imfs_root) = (trimmed(host_root), trimmed(imfs_root));
         if imfs_root.len() >= imfs_path_max {
             return Err(Errno::ENAMETOOLONG);
