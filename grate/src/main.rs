@@ -57,10 +57,12 @@ fn run(cli: &Cli) -> Result<i32, Box<dyn std::error::Error>> {
                 );
                 e.staged
             }
-            Err(e) => return Err(format!(
+            Err(e) => {
+                return Err(format!(
                 "{e}\nimfs-grate: the program was not started (--preload-partial starts it anyway)"
             )
-            .into()),
+                .into())
+            }
         };
         if cli.log {
             eprintln!("imfs: preloaded {report}");
