@@ -152,19 +152,23 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
         }
         .map_err(host("create"))?;
         let mut total = 0u64;
-        loop {
-            let n = self
-                .fs
-                .read(&self.ctx, ofd, self.buf)
-                .map_err(imfs("read"))?;
-            if n == 0 {
-                break;
+        let copied = loop {
+            let n = match self.fs.read(&self.ctx, ofd, self.buf) {
+                Ok(0) => break out.flush().map_err(host("write")),
+                Ok(n) => n,
+                Err(e) => break Err(Fail::Imfs("read", e)),
+            };
+            if let Err(e) = out.write_all(&self.buf[..n]) {
+                break Err(Fail::Host("write", e));
             }
-            out.write_all(&self.buf[..n]).map_err(host("write"))?;
             total += n as u64;
+        };
+        drop(out);
+        if copied.is_err() && !named {
+            // No truncated copy left in the tree (the failure is reported).
+            let _ = self.host.remove(host_path);
         }
-        out.flush().map_err(host("write"))?;
-        Ok(total)
+        copied.map(|()| total)
     }
 
     /// A symlink as a symlink, its target text as imfs holds it.

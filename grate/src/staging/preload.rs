@@ -130,6 +130,10 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
             Ok(n)
         });
         let _ = self.fs.close(ofd);
+        if copied.is_err() {
+            // No truncated copy left behind (for --preload-partial above all).
+            let _ = self.fs.unlink(self.ctx, None, imfs);
+        }
         self.report.bytes += copied?;
         self.report.files += 1;
         Ok(())
