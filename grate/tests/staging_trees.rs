@@ -560,3 +560,44 @@ fn a_failing_dump_reports_each_path_and_goes_on() {
     assert_eq!(std::fs::read(&file_out).unwrap(), b"not a dir");
     assert!(!tmp.path().join("m").exists());
 }
+
+#[test]
+fn dumped_files_keep_exact_times_before_1970_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut t = grate();
+    t.mkdir("/d");
+    t.create("/d/old", b"old");
+    t.create("/d/new", b"new");
+    let c = Ctx::default();
+    let old = Timespec {
+        sec: -86_400,
+        nsec: 5,
+    };
+    let new = Timespec {
+        sec: 4_000_000_000,
+        nsec: 999_999_999,
+    };
+    let fs = t.g.fs_mut();
+    fs.utimens(&c, None, b"/d/old", Some([old, old]), true)
+        .unwrap();
+    fs.utimens(&c, None, b"/d/new", Some([new, old]), true)
+        .unwrap();
+    let out = tmp.path().join("out");
+    let mut buf = vec![0u8; 64];
+    let r = dump(
+        t.g.fs_mut(),
+        &ctx(),
+        &mut StdFiles,
+        &format!("/d={}", out.display()),
+        &mut buf,
+    );
+    assert_eq!((r.files, r.failed), (2, 0));
+    let m = std::fs::metadata(out.join("old")).unwrap();
+    assert_eq!(
+        (m.mtime(), m.mtime_nsec(), m.atime()),
+        (-86_400, 5, -86_400)
+    );
+    let m = std::fs::metadata(out.join("new")).unwrap();
+    assert_eq!((m.mtime(), m.mtime_nsec()), (-86_400, 5));
+    assert_eq!((m.atime(), m.atime_nsec()), (4_000_000_000, 999_999_999));
+}

@@ -48,6 +48,7 @@ const SYS_UNLINK: u32 = 87;
 const SYS_SYMLINK: u32 = 88;
 const SYS_READLINK: u32 = 89;
 const SYS_CHMOD: u32 = 90;
+const SYS_FCHMOD: u32 = 91;
 const SYS_UTIMENSAT: u32 = 280;
 
 /// Lind's `struct stat` (RawPOSIX `StatData`).
@@ -277,6 +278,28 @@ impl HostFiles for LindHostFiles {
     fn create(&mut self, path: &[u8], mode: u32, follow: bool) -> io::Result<HostFile> {
         let nofollow = if follow { 0 } else { O_NOFOLLOW };
         HostFile::open(path, O_CREAT | O_WRONLY | O_TRUNC | nofollow, mode as u64)
+    }
+
+    fn finish_file(
+        &mut self,
+        file: &mut HostFile,
+        mode: u32,
+        atime: Timespec,
+        mtime: Timespec,
+    ) -> io::Result<()> {
+        check(own_call(
+            SYS_FCHMOD,
+            [file.fd as u64, mode as u64, 0, 0, 0, 0],
+            [VAL; 6],
+        ))?;
+        // utimensat(fd, NULL, times, 0) is RawPOSIX's futimens.
+        let times: [i64; 4] = [atime.sec, atime.nsec, mtime.sec, mtime.nsec];
+        check(own_call(
+            SYS_UTIMENSAT,
+            [file.fd as u64, 0, times.as_ptr() as u64, 0, 0, 0],
+            [VAL, VAL, PTR, VAL, VAL, VAL],
+        ))
+        .map(|_| ())
     }
 
     fn symlink(&mut self, target: &[u8], path: &[u8]) -> io::Result<()> {

@@ -124,11 +124,6 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
         let r = self.copy_out(ofd, host_path, st, named);
         let _ = self.fs.close(ofd);
         let n = r?;
-        let perm = st.mode & DUMP_PERM;
-        self.host.set_mode(host_path, perm).map_err(host("chmod"))?;
-        self.host
-            .set_times(host_path, st.atime, st.mtime, named)
-            .map_err(host("utimensat"))?;
         self.report.files += 1;
         self.report.bytes += n;
         Ok(())
@@ -163,6 +158,12 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
             }
             total += n as u64;
         };
+        // Mode and times through the open file: the path is not looked up again.
+        let copied = copied.and_then(|()| {
+            self.host
+                .finish_file(&mut out, perm, st.atime, st.mtime)
+                .map_err(host("fchmod/futimens"))
+        });
         drop(out);
         if copied.is_err() && !named {
             // No truncated copy left in the tree (the failure is reported).

@@ -80,6 +80,15 @@ pub trait HostFiles {
     /// Creates or truncates a regular file for writing (`mode` for a new
     /// one); a final symlink is followed only if `follow` (else ELOOP).
     fn create(&mut self, path: &[u8], mode: u32, follow: bool) -> io::Result<Self::Writer>;
+    /// The mode and times of a file [`create`](Self::create) opened, set
+    /// through the open file (fchmod, futimens): no path is resolved again.
+    fn finish_file(
+        &mut self,
+        file: &mut Self::Writer,
+        mode: u32,
+        atime: Timespec,
+        mtime: Timespec,
+    ) -> io::Result<()>;
     /// symlink(target, path).
     fn symlink(&mut self, target: &[u8], path: &[u8]) -> io::Result<()>;
     /// unlink of a non-directory.
@@ -343,6 +352,18 @@ impl HostFiles for StdFiles {
             .open(os(path))
     }
 
+    fn finish_file(
+        &mut self,
+        file: &mut std::fs::File,
+        mode: u32,
+        atime: Timespec,
+        mtime: Timespec,
+    ) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        set_times_at(Some(file), b"", atime, mtime, true)
+    }
+
     fn symlink(&mut self, target: &[u8], path: &[u8]) -> io::Result<()> {
         std::os::unix::fs::symlink(os(target), os(path))
     }
@@ -367,17 +388,36 @@ impl HostFiles for StdFiles {
     }
 }
 
-#[cfg(target_os = "linux")]
 fn set_times(path: &[u8], atime: Timespec, mtime: Timespec, follow: bool) -> io::Result<()> {
-    let c = std::ffi::CString::new(path).map_err(|_| io::Error::from_raw_os_error(22))?;
+    set_times_at(None, path, atime, mtime, follow)
+}
+
+/// utimensat on `path`, or futimens on `file` (exact nanoseconds and
+/// pre-1970 times, which std's SystemTime-based File::set_times may not carry).
+#[cfg(target_os = "linux")]
+fn set_times_at(
+    file: Option<&std::fs::File>,
+    path: &[u8],
+    atime: Timespec,
+    mtime: Timespec,
+    follow: bool,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
     let ts = |t: Timespec| libc::timespec {
         tv_sec: t.sec as libc::time_t,
         tv_nsec: t.nsec as libc::c_long,
     };
     let times = [ts(atime), ts(mtime)];
-    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
-    // SAFETY: a NUL-terminated path and two timespecs that outlive the call.
-    let r = unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), flags) };
+    let r = match file {
+        // SAFETY: an open fd and two timespecs that outlive the call.
+        Some(f) => unsafe { libc::futimens(f.as_raw_fd(), times.as_ptr()) },
+        None => {
+            let c = std::ffi::CString::new(path).map_err(|_| io::Error::from_raw_os_error(22))?;
+            let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+            // SAFETY: a NUL-terminated path and two timespecs that outlive the call.
+            unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), flags) }
+        }
+    };
     if r < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -386,6 +426,12 @@ fn set_times(path: &[u8], atime: Timespec, mtime: Timespec, follow: bool) -> io:
 }
 
 #[cfg(not(target_os = "linux"))]
-fn set_times(_path: &[u8], _atime: Timespec, _mtime: Timespec, _follow: bool) -> io::Result<()> {
+fn set_times_at(
+    _file: Option<&std::fs::File>,
+    _path: &[u8],
+    _atime: Timespec,
+    _mtime: Timespec,
+    _follow: bool,
+) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
