@@ -466,6 +466,7 @@ fn a_tree_deeper_than_path_max_stops_with_enametoolong() {
         (Errno::ENAMETOOLONG, "name_max/path_max")
     );
     assert_eq!(err.imfs_path, format!("{imfs_root}/{n}/{m}"));
+    assert_eq!(err.host_path, src.join(&n).join(&m).display().to_string());
     assert_eq!(err.staged.dirs, 2);
     assert!(err.to_string().contains("path_max = "));
     t.check();

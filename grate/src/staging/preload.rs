@@ -258,10 +258,9 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
                 }
             };
             if let Err(e) = paths.push(name.as_bytes()) {
-                let mut imfs = paths.imfs().to_vec();
-                imfs.push(b'/');
-                imfs.extend_from_slice(name.as_bytes());
-                return Err(self.stop(e, &imfs, paths.host()));
+                // Past path_max: name the entry in the message all the same.
+                let joined = |dir: &[u8]| [dir, b"/", name.as_bytes()].concat();
+                return Err(self.stop(e, &joined(paths.imfs()), &joined(paths.host())));
             }
             let st = match self.host.stat(paths.host(), false) {
                 Ok(st) => st,
