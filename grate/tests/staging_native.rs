@@ -289,3 +289,70 @@ fn a_failed_dump_names_the_path_and_makes_the_exit_status_non_zero() {
     // The other entry was still dumped.
     assert_eq!(std::fs::read(out.join("a")).unwrap(), b"A");
 }
+
+#[test]
+fn a_host_compiler_builds_against_a_staged_include_tree_in_mount_mode() {
+    // cc (dynamically linked, the host's) runs in mount mode: its sources
+    // and a project include directory are staged trees, the binary it
+    // links is written to imfs and comes back through DUMPS, byte for byte
+    // what the same compile gives on the host.
+    let tmp = tempfile::tempdir().unwrap();
+    let inc = tmp.path().join("include");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(inc.join("proj")).unwrap();
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        inc.join("proj/greet.h"),
+        "#define GREETING \"hello from a staged header\"\n\
+         static inline int answer(void) { return 42; }\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("proj/greet.h", inc.join("greet.h")).unwrap();
+    std::fs::write(
+        src.join("hello.c"),
+        "#include <stdio.h>\n#include <greet.h>\n\
+         int main(void) { printf(\"%s %d\\n\", GREETING, answer()); return 0; }\n",
+    )
+    .unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let mount =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cc-mnt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&mount);
+    let m = mount.display().to_string();
+    let out = tmp.path().join("out");
+    let script =
+        format!("mkdir {m}/out && {cc} -static -O2 -I{m}/include -o {m}/out/hello {m}/src/hello.c");
+    let o = Command::new(default_grate())
+        .args(["--mount", &m, "sh", "-c", &script])
+        .env(
+            "PRELOADS",
+            format!("{m}/include={}:{m}/src={}", inc.display(), src.display()),
+        )
+        .env("DUMPS", format!("{m}/out={}", out.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    // Nothing was written to the host under the mount point.
+    assert!(!mount.join("out").exists());
+    let ran = Command::new(out.join("hello")).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout),
+        "hello from a staged header 42\n"
+    );
+    // The same compile on the host gives the same bytes.
+    let native = tmp.path().join("hello-native");
+    let built = Command::new(&cc)
+        .args(["-static", "-O2", "-I"])
+        .arg(&inc)
+        .arg("-o")
+        .arg(&native)
+        .arg(src.join("hello.c"))
+        .status()
+        .unwrap();
+    assert!(built.success());
+    assert!(
+        std::fs::read(&native).unwrap() == std::fs::read(out.join("hello")).unwrap(),
+        "the binary built in imfs differs from the host build"
+    );
+}
