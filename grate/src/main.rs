@@ -35,8 +35,11 @@ fn run(cli: &Cli) -> Result<i32, Box<dyn std::error::Error>> {
     let mount = cli.mount.as_ref().map(|p| p.to_string_lossy().into_owned());
     let ctx = staging_ctx();
     let mut buf = vec![0u8; STAGE_BUF];
-    // Upstream grates give programs a /tmp; a failure here is a full fs.
-    let _ = grate.fs_mut().mkdir(&ctx, None, b"/tmp", 0o1777);
+    // Upstream grates give programs a /tmp (root's, 1777, as on Linux,
+    // whoever runs the grate); a failure here is a full fs.
+    let _ = grate
+        .fs_mut()
+        .mkdir(&staging::as_root(&ctx), None, b"/tmp", 0o1777);
     let mut stats = Vec::new();
     if let Ok(spec) = std::env::var("PRELOADS") {
         let (before, started) = (grate.fs().usage(), Instant::now());

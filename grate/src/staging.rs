@@ -197,8 +197,21 @@ fn is_limit(e: Errno) -> bool {
     )
 }
 
+/// `ctx` with root's ids: the grate setting up (or reading back) its own
+/// filesystem is not held back by the modes of what is in it.
+pub fn as_root(ctx: &Ctx) -> Ctx {
+    Ctx {
+        uid: 0,
+        gid: 0,
+        groups: imfs_core::Groups::new(),
+        real: None,
+        ..*ctx
+    }
+}
+
 /// Stages every PRELOADS entry of `spec`. `buf` is the transfer buffer
-/// (symlink targets are read into it too).
+/// (symlink targets are read into it too). Staging acts as root in imfs;
+/// what it creates belongs to `ctx`'s uid and gid.
 pub fn preload(
     fs: &mut Imfs,
     ctx: &Ctx,
@@ -218,7 +231,8 @@ pub fn preload_mounted(
     mount: Option<&str>,
     buf: &mut [u8],
 ) -> Result<StageReport, StageError> {
-    let mut stager = preload::Preloader::new(fs, ctx, files, buf);
+    let root = as_root(ctx);
+    let mut stager = preload::Preloader::new(fs, ctx, &root, files, buf);
     for (seen_path, host_path) in parse_preloads(spec) {
         let Some(imfs_path) = imfs_path(mount, seen_path) else {
             eprintln!("imfs: preload: skipping {seen_path}: not under the mount prefix");

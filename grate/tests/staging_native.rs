@@ -356,3 +356,36 @@ fn a_host_compiler_builds_against_a_staged_include_tree_in_mount_mode() {
         "the binary built in imfs differs from the host build"
     );
 }
+
+#[test]
+fn a_grate_run_by_a_user_gets_tmp_and_its_preloads() {
+    // Only where the test runs as root and can drop to another user.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || Command::new("setpriv").arg("--version").output().is_err()
+    {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("d/x"), b"x\n").unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::os::unix::fs::chown(&out, Some(1000), Some(1000)).unwrap();
+    let o = Command::new("setpriv")
+        .args(["--reuid=1000", "--regid=1000", "--clear-groups"])
+        .arg(default_grate())
+        .arg(tree_tool())
+        .args(["/src", "/tmp/out"])
+        .env("PRELOADS", format!("/src={}", src.display()))
+        .env("DUMPS", format!("/tmp/out={}", out.join("res").display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(std::fs::read(out.join("res/d/x")).unwrap(), b"X\n");
+    assert_eq!(std::fs::metadata(out.join("res/d/x")).unwrap().uid(), 1000);
+}

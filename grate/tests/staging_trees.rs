@@ -14,7 +14,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 fn ctx() -> Ctx {
-    // Not root: staging must cope with read-only directories as an owner.
+    // Not root: what staging makes belongs to this user.
     Ctx {
         uid: 1000,
         gid: 1000,
@@ -22,8 +22,8 @@ fn ctx() -> Ctx {
     }
 }
 
-/// A grate whose root belongs to the staging user (as when the grate's
-/// user owns it), so what staging creates is checked as for a non-root owner.
+/// A grate whose root belongs to the staging user, so the tests' own
+/// helpers (run as that user) may create next to what staging made.
 fn grate() -> T {
     let mut t = T::new();
     t.g.fs_mut()
@@ -601,4 +601,46 @@ fn dumped_files_keep_exact_times_before_1970_too() {
     let m = std::fs::metadata(out.join("new")).unwrap();
     assert_eq!((m.mtime(), m.mtime_nsec()), (-86_400, 5));
     assert_eq!((m.atime(), m.atime_nsec()), (4_000_000_000, 999_999_999));
+}
+
+#[test]
+fn a_grate_run_by_a_user_stages_into_the_root_owned_filesystem_as_that_user() {
+    // The imfs root is root's (0755), as for every grate; the grate's user
+    // is 1000. Staging is the grate setting up its own filesystem: nothing
+    // is refused, and what it makes belongs to the user.
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("sub/f"), b"f").unwrap();
+    std::os::unix::fs::symlink("sub/f", src.join("l")).unwrap();
+    let setuid = tmp.path().join("setuid");
+    std::fs::write(&setuid, b"x").unwrap();
+    chmod(&setuid, 0o4755);
+    let mut t = T::new();
+    let user = ctx();
+    let mut buf = vec![0u8; 512];
+    let spec = format!("/deep/er/src={}:/bin/s={}", src.display(), setuid.display());
+    let r = preload(t.g.fs_mut(), &user, &mut StdFiles, &spec, &mut buf).unwrap();
+    assert_eq!((r.files, r.dirs, r.symlinks, r.skipped), (2, 2, 1, 0));
+    let fs = t.g.fs();
+    for p in [
+        "/deep",
+        "/deep/er",
+        "/deep/er/src",
+        "/deep/er/src/sub",
+        "/deep/er/src/sub/f",
+        "/deep/er/src/l",
+        "/bin",
+        "/bin/s",
+    ] {
+        let st = fs.stat(&user, None, p.as_bytes(), false).unwrap();
+        assert_eq!((st.uid, st.gid), (1000, 1000), "{p}");
+    }
+    // The mode is set after the owner, so a setuid bit survives.
+    assert_eq!(
+        fs.stat(&user, None, b"/bin/s", false).unwrap().mode,
+        S_IFREG | 0o4755
+    );
+    let root = fs.stat(&user, None, b"/", false).unwrap();
+    assert_eq!((root.uid, root.mode), (0, S_IFDIR | 0o755));
 }

@@ -152,7 +152,10 @@ fn staging_ctx(host: &mut LindHost) -> Ctx {
 fn stage_preloads(state: &mut State, log: bool) -> Result<Option<String>, StageError> {
     let ctx = staging_ctx(&mut state.host);
     // Failing here means a full filesystem, which the preloads will report.
-    let _ = state.grate.fs_mut().mkdir(&ctx, None, b"/tmp", 0o1777);
+    let _ = state
+        .grate
+        .fs_mut()
+        .mkdir(&staging::as_root(&ctx), None, b"/tmp", 0o1777);
     let Ok(spec) = std::env::var("PRELOADS") else {
         return Ok(None);
     };

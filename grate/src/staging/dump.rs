@@ -67,11 +67,7 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
             fs,
             // The grate reads everything it holds, whatever the modes the
             // program left (as root passes imfs's permission checks).
-            ctx: Ctx {
-                uid: 0,
-                gid: 0,
-                ..*ctx
-            },
+            ctx: super::as_root(ctx),
             host,
             buf,
             report: StageReport::default(),

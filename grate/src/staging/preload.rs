@@ -35,17 +35,29 @@ fn lossy(path: &[u8]) -> String {
 
 pub(super) struct Preloader<'a, H: HostFiles> {
     fs: &'a mut Imfs,
+    /// Staging acts as root in imfs: the grate sets up its own filesystem,
+    /// whoever owns its root (a non-root grate could not create "/src").
     ctx: &'a Ctx,
+    /// Who what staging makes belongs to: the caller's ctx.
+    owner: (u32, u32),
     host: &'a mut H,
     buf: &'a mut [u8],
     pub report: StageReport,
 }
 
 impl<'a, H: HostFiles> Preloader<'a, H> {
-    pub fn new(fs: &'a mut Imfs, ctx: &'a Ctx, host: &'a mut H, buf: &'a mut [u8]) -> Self {
+    /// `root` is `ctx` with uid and gid 0 ([`super::as_root`]).
+    pub fn new(
+        fs: &'a mut Imfs,
+        ctx: &Ctx,
+        root: &'a Ctx,
+        host: &'a mut H,
+        buf: &'a mut [u8],
+    ) -> Self {
         Preloader {
             fs,
-            ctx,
+            ctx: root,
+            owner: (ctx.uid, ctx.gid),
             host,
             buf,
             report: StageReport::default(),
@@ -63,7 +75,7 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
             }
         };
         let staged = match st.kind {
-            Kind::File => make_parents(self.fs, self.ctx, imfs)
+            Kind::File => make_parents(self.fs, self.ctx, self.owner, imfs)
                 .map_err(Fail::Imfs)
                 .and_then(|()| self.file(imfs, host, &st, true)),
             Kind::Dir => return self.tree(imfs, host, &st),
@@ -123,7 +135,11 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
             r => r?,
         };
         let copied = copy_in(self.fs, self.ctx, ofd, &mut reader, self.buf).and_then(|n| {
-            // O_TRUNC on an existing file keeps its old mode: set the host's.
+            // Owner first (a chown drops setuid), then the host's mode, which
+            // O_TRUNC on an existing file would not set.
+            if self.owner != (0, 0) {
+                self.fs.fchown(self.ctx, ofd, self.owner.0, self.owner.1)?;
+            }
             self.fs.fchmod(self.ctx, ofd, st.perm)?;
             self.fs
                 .futimens(self.ctx, ofd, Some([st.atime, st.mtime]))?;
@@ -156,6 +172,7 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
             }
             r => r?,
         }
+        self.give(imfs)?;
         self.fs
             .utimens(self.ctx, None, imfs, Some([st.atime, st.mtime]), false)?;
         self.report.symlinks += 1;
@@ -166,7 +183,7 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
     /// [`finish_dir`](Self::finish_dir) gives it the host's mode.
     fn make_dir(&mut self, imfs: &[u8], perm: u32, named: bool) -> Result<(), Fail> {
         match self.fs.mkdir(self.ctx, None, imfs, perm | 0o700) {
-            Ok(()) => {}
+            Ok(()) => self.give(imfs)?,
             Err(Errno::EEXIST) => {
                 let st = self.fs.stat(self.ctx, None, imfs, named)?;
                 if st.mode & imfs_core::flags::S_IFMT != imfs_core::flags::S_IFDIR {
@@ -179,6 +196,15 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
         }
         self.report.dirs += 1;
         Ok(())
+    }
+
+    /// Hands a node staging just made (not followed) to its owner.
+    fn give(&mut self, imfs: &[u8]) -> Result<(), Errno> {
+        if self.owner == (0, 0) {
+            return Ok(());
+        }
+        self.fs
+            .chown(self.ctx, None, imfs, self.owner.0, self.owner.1, false)
     }
 
     /// A directory's own mode and times, once its contents are in.
@@ -206,7 +232,7 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
         host_root: &[u8],
         st: &HostStat,
     ) -> Result<(), StageError> {
-        let made = make_parents(self.fs, self.ctx, imfs_root)
+        let made = make_parents(self.fs, self.ctx, self.owner, imfs_root)
             .map_err(Fail::Imfs)
             .and_then(|()| self.make_dir(imfs_root, st.perm, true));
         if let Err(e) = made {
@@ -300,8 +326,9 @@ impl<'a, H: HostFiles> Preloader<'a, H> {
     }
 }
 
-/// Creates the directories above `path` in imfs (existing ones are fine).
-pub(super) fn make_parents(fs: &mut Imfs, ctx: &Ctx, path: &[u8]) -> Result<(), Errno> {
+/// Creates the directories above `path` in imfs (existing ones are fine),
+/// new ones belonging to `owner`.
+fn make_parents(fs: &mut Imfs, ctx: &Ctx, owner: (u32, u32), path: &[u8]) -> Result<(), Errno> {
     let Some(last) = path.iter().rposition(|&b| b == b'/') else {
         return Ok(());
     };
@@ -316,6 +343,7 @@ pub(super) fn make_parents(fs: &mut Imfs, ctx: &Ctx, path: &[u8]) -> Result<(), 
             continue;
         }
         match fs.mkdir(ctx, None, dir, 0o755) {
+            Ok(()) if owner != (0, 0) => fs.chown(ctx, None, dir, owner.0, owner.1, false)?,
             Ok(()) | Err(Errno::EEXIST) => {}
             Err(e) => return Err(e),
         }
