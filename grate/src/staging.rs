@@ -5,10 +5,11 @@
 //! - `PRELOADS`: ':'-separated entries, each `path` (same path on both sides)
 //!   or `imfs_path=host_path`. Empty entries and entries with an empty side
 //!   are skipped. A regular file is copied with its mode and times; a
-//!   directory is copied whole (directories, regular files, symlinks as
-//!   symlinks, each with its mode and times; other types skipped and
-//!   counted; symlinks inside the tree are never followed). Parent
-//!   directories are created in imfs; staging a path again replaces it.
+//!   directory is copied whole (directories with mode and mtime, regular
+//!   files and symlinks with mode and times, symlinks as symlinks and never
+//!   followed; other types skipped and counted). Parent directories are
+//!   created in imfs; staging a path again replaces it. Staging acts as
+//!   root in imfs and what it makes belongs to the caller's uid and gid.
 //!   The first entry that does not fit (ENOSPC, ENFILE, a name or path over
 //!   its limit) stops staging with a [`StageError`] naming the path, the
 //!   pool that ran out and what was staged before it.
