@@ -19,7 +19,7 @@ mod host;
 mod host_fs;
 
 use std::io::Write;
-use std::time::Instant;
+use std::time::Duration;
 
 use grate_rs::{GrateBuilder, GrateError};
 use imfs_core::Ctx;
@@ -160,7 +160,7 @@ fn stage_preloads(state: &mut State, log: bool) -> Result<Option<String>, StageE
         return Ok(None);
     };
     let mut buf = vec![0u8; STAGE_BUF];
-    let (before, started) = (state.grate.fs().usage(), Instant::now());
+    let (before, started) = (state.grate.fs().usage(), state.host.now());
     let report = staging::preload(
         state.grate.fs_mut(),
         &ctx,
@@ -172,13 +172,17 @@ fn stage_preloads(state: &mut State, log: bool) -> Result<Option<String>, StageE
         eprintln!("[imfs] preloaded {report}");
     }
     let after = state.grate.fs().usage();
+    let took = since(started, state.host.now());
     Ok(Some(staging::stats_lines(
-        "preload",
-        &report,
-        &before,
-        &after,
-        started.elapsed(),
+        "preload", &report, &before, &after, took,
     )))
+}
+
+/// Time from `start` to `end` on the host's clock (std's clocks do not
+/// link against lind-glibc).
+fn since(start: imfs_core::Timespec, end: imfs_core::Timespec) -> Duration {
+    let ns = |t: imfs_core::Timespec| t.sec as i128 * 1_000_000_000 + t.nsec as i128;
+    Duration::from_nanos((ns(end) - ns(start)).clamp(0, u64::MAX as i128) as u64)
 }
 
 /// After GrateBuilder's fork, before the program runs: its cage starts with
@@ -205,7 +209,7 @@ fn finish(
         if let Some(spec) = dumps {
             let ctx = staging_ctx(&mut s.host);
             let mut buf = vec![0u8; STAGE_BUF];
-            let (before, started) = (s.grate.fs().usage(), Instant::now());
+            let (before, started) = (s.grate.fs().usage(), s.host.now());
             let report = staging::dump(s.grate.fs_mut(), &ctx, &mut LindHostFiles, spec, &mut buf);
             if log {
                 eprintln!("[imfs] dumped {report}");
@@ -218,13 +222,8 @@ fn finish(
                 dump_failed = true;
             }
             let after = s.grate.fs().usage();
-            dump_stats = Some(staging::stats_lines(
-                "dump",
-                &report,
-                &before,
-                &after,
-                started.elapsed(),
-            ));
+            let took = since(started, s.host.now());
+            dump_stats = Some(staging::stats_lines("dump", &report, &before, &after, took));
         }
         if stats {
             eprintln!("[imfs] {:?}", s.grate.usage());
