@@ -388,6 +388,7 @@ impl HostFiles for StdFiles {
     }
 }
 
+#[cfg(unix)]
 fn set_times(path: &[u8], atime: Timespec, mtime: Timespec, follow: bool) -> io::Result<()> {
     set_times_at(None, path, atime, mtime, follow)
 }
@@ -425,7 +426,7 @@ fn set_times_at(
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(all(unix, not(target_os = "linux")))]
 fn set_times_at(
     _file: Option<&std::fs::File>,
     _path: &[u8],

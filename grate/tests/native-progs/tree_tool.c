@@ -44,7 +44,7 @@ static void copy_upper(const char *from, const char *to, const struct stat *st) 
     if (in < 0) die("open", from);
     int out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (out < 0) die("create", to);
-    char buf[3000]; /* not a power of two: writes straddle chunks */
+    static char buf[3000]; /* not a power of two: writes straddle chunks */
     ssize_t n;
     while ((n = read(in, buf, sizeof buf)) > 0) {
         for (ssize_t i = 0; i < n; i++) buf[i] = (char)toupper((unsigned char)buf[i]);
@@ -61,20 +61,23 @@ static void copy_upper(const char *from, const char *to, const struct stat *st) 
     same_mtime(to, st);
 }
 
-/* SRC/rel into OUT/rel; rel is "" for the top. */
+static char *join(const char *a, const char *b) {
+    char *p;
+    if (asprintf(&p, "%s%s%s", a, *a && *b ? "/" : "", b) < 0) die("asprintf", b);
+    return p;
+}
+
+/* SRC/rel into OUT/rel; rel is "" for the top. Paths live on the heap, not
+ * the stack: a wasm cage's stack is small and has no guard page. */
 static void walk(const char *src, const char *out, const char *rel) {
-    char from[PATH_MAX], to[PATH_MAX];
-    snprintf(from, sizeof from, "%s%s%s", src, *rel ? "/" : "", rel);
-    snprintf(to, sizeof to, "%s%s%s", out, *rel ? "/" : "", rel);
+    char *from = join(src, rel);
     DIR *d = opendir(from);
     if (!d) die("opendir", from);
     struct dirent *e;
     while ((errno = 0, e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char child[PATH_MAX], cfrom[PATH_MAX], cto[PATH_MAX];
-        snprintf(child, sizeof child, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        snprintf(cfrom, sizeof cfrom, "%s/%s", src, child);
-        snprintf(cto, sizeof cto, "%s/%s", out, child);
+        char *child = join(rel, e->d_name);
+        char *cfrom = join(src, child), *cto = join(out, child);
         struct stat st;
         if (lstat(cfrom, &st) < 0) die("lstat", cfrom);
         if (S_ISDIR(st.st_mode)) {
@@ -87,7 +90,7 @@ static void walk(const char *src, const char *out, const char *rel) {
             copy_upper(cfrom, cto, &st);
             note('f', (long long)st.st_size, child);
         } else if (S_ISLNK(st.st_mode)) {
-            char target[PATH_MAX];
+            static char target[PATH_MAX];
             ssize_t n = readlink(cfrom, target, sizeof target - 1);
             if (n < 0) die("readlink", cfrom);
             target[n] = 0;
@@ -97,9 +100,13 @@ static void walk(const char *src, const char *out, const char *rel) {
         } else {
             note('?', 0, child);
         }
+        free(child);
+        free(cfrom);
+        free(cto);
     }
     if (errno) die("readdir", from);
     closedir(d);
+    free(from);
 }
 
 static int by_path(const void *a, const void *b) {
@@ -117,8 +124,7 @@ int main(int argc, char **argv) {
     if (mkdir(out, 0700) < 0) die("mkdir", out);
     walk(src, out, "");
     qsort(manifest, entries, sizeof *manifest, by_path);
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/MANIFEST", out);
+    char *path = join(out, "MANIFEST");
     FILE *f = fopen(path, "w");
     if (!f) die("fopen", path);
     for (size_t i = 0; i < entries; i++) fputs(manifest[i], f);
