@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing imfs needs on a fresh Debian/Ubuntu
 # machine: libseccomp (native host), a C compiler with static libc (the C test
-# binary), and the bare-metal Rust target that proves imfs-core is no_std.
+# binary), dash (the signal tests run its pipelines), and the bare-metal Rust
+# target that proves imfs-core is no_std.
 # Idempotent: it installs only what is missing.
 set -euo pipefail
 
 need_pkgs=()
-for pkg in libseccomp-dev gcc libc6-dev make pkg-config; do
+for pkg in libseccomp-dev gcc libc6-dev make pkg-config dash; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$pkg")
 done
 if ((${#need_pkgs[@]})); then

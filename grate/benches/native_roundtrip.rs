@@ -5,6 +5,8 @@
 //! `-- N` for the iteration count). Runs tests/native-progs/bench.c, built
 //! static, three ways per operation: plain on /dev/shm, under imfs-grate in
 //! root mode, and under imfs-grate pinned with the program to one CPU.
+//! With `IMFS_GRATE_BASELINE=/path/to/another/imfs-grate` set, that grate runs
+//! each operation too, in the same run (before/after comparisons).
 //! Prints a table; nothing is asserted.
 
 use std::path::Path;
@@ -30,21 +32,39 @@ fn main() {
     let n = iterations.to_string();
     let shm = format!("/dev/shm/imfs-bench-{}", std::process::id());
 
+    let baseline = std::env::var("IMFS_GRATE_BASELINE").ok();
     println!("native host round trip, {iterations} calls each (ns per call)");
-    println!(
+    print!(
         "{:<34} {:>10} {:>10} {:>14}",
         "operation", "kernel", "grate", "grate, 1 CPU"
     );
+    if baseline.is_some() {
+        print!(" {:>10} {:>14}", "baseline", "baseline, 1 CPU");
+    }
+    println!();
     for (op, what) in [
         ("fstat", "fstat, imfs fd vs tmpfs"),
         ("pread", "1-byte pread, imfs vs tmpfs"),
         ("continue", "lseek on a pipe (CONTINUE)"),
+        ("signal", "handled signal to itself"),
+        ("signal-traced", "the same, traced process"),
+        ("fork", "fork + exit + waitpid"),
+        ("fork-traced", "the same, traced process"),
     ] {
         let kernel = measure(Command::new(bin).args([op, &n, &shm]));
-        let grate = measure(Command::new(GRATE).args([bin, op, &n, "/bench"]));
-        let pinned =
-            measure(Command::new("taskset").args(["-c", "0", GRATE, bin, op, &n, "/bench"]));
-        println!("{what:<34} {kernel:>10} {grate:>10} {pinned:>14}");
+        let under = |grate: &str| {
+            let plain = measure(Command::new(grate).args([bin, op, &n, "/bench"]));
+            let pinned =
+                measure(Command::new("taskset").args(["-c", "0", grate, bin, op, &n, "/bench"]));
+            (plain, pinned)
+        };
+        let (grate, pinned) = under(GRATE);
+        print!("{what:<34} {kernel:>10} {grate:>10} {pinned:>14}");
+        if let Some(base) = &baseline {
+            let (grate, pinned) = under(base);
+            print!(" {grate:>10} {pinned:>14}");
+        }
+        println!();
     }
 }
 

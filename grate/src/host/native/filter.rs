@@ -25,6 +25,7 @@ pub const TRAPPED: &[i32] = &[
     6,   // lstat
     8,   // lseek
     9,   // mmap (file-backed only: see Filter::build)
+    13,  // rt_sigaction (a handler without SA_RESTART: the process gets traced)
     16,  // ioctl
     17,  // pread64
     18,  // pwrite64

@@ -18,6 +18,9 @@ use std::rc::Rc;
 struct Caller {
     id: u64,
     tid: u32,
+    /// A traced thread held in a ptrace stop, not a notification: its memory
+    /// cannot change under us, and nothing may be written to it.
+    stopped: bool,
 }
 
 pub struct NativeHost<T: FdTable> {
@@ -57,9 +60,25 @@ impl<T: FdTable> NativeHost<T> {
 
     /// Serving notification `id` from thread `tid` of process `tgid` starts.
     pub fn begin(&mut self, id: u64, tid: u32, tgid: u32) {
-        self.caller = Some(Caller { id, tid });
+        self.caller = Some(Caller {
+            id,
+            tid,
+            stopped: false,
+        });
         self.checked = false;
         self.fds.set_call(Some(Call { id, tgid }));
+    }
+
+    /// Looking at thread `tid`, held in a ptrace stop, starts: its memory is
+    /// readable, while writes and ADDFD fail (there is no call to answer).
+    pub fn begin_stopped(&mut self, tid: u32) {
+        self.caller = Some(Caller {
+            id: 0,
+            tid,
+            stopped: true,
+        });
+        self.checked = false;
+        self.fds.set_call(None);
     }
 
     /// No notification is being served: memory and ADDFD are unreachable.
@@ -110,7 +129,7 @@ impl<T: FdTable> NativeHost<T> {
     /// while its process waits on us), and the pid we write to is still it.
     fn caller_checked(&mut self) -> Result<Caller, Errno> {
         let caller = self.caller.ok_or(Errno::EFAULT)?;
-        if self.listener.is_pending(caller.id) {
+        if caller.stopped || self.listener.is_pending(caller.id) {
             self.checked = true;
             Ok(caller)
         } else {
@@ -135,6 +154,9 @@ impl<T: FdTable> Host for NativeHost<T> {
         } else {
             self.caller_checked()?
         };
+        if caller.stopped {
+            return Err(Errno::EFAULT);
+        }
         mem::write(caller.tid, addr, data)
     }
 

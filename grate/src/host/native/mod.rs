@@ -33,12 +33,19 @@
 //! failing with EMFILE. FIFOs and Unix-domain sockets on imfs paths: see
 //! `specials` (and the README's known limits).
 //!
+//! Signals: a signal that lands before the grate has received a trapped call
+//! would make that call fail with EINTR even where Linux never does, when its
+//! handler lacks SA_RESTART; processes that install such a handler are traced
+//! so those calls restart instead (`tracer`, `restart`).
+//!
 //! Modules: [`filter`] (which calls are trapped), `spawn` (fork + filter +
 //! exec), `notif` (listener ioctls), `mem` (process memory), `fds` (fd table
 //! over kernel placeholders), `host` ([`Host`](crate::host::Host) for one
 //! notification), `procs` (/proc and pidfds), `specials` (FIFOs as kernel
 //! pipes, Unix-domain sockets bound at a private path), `supervise` (the
-//! loop; how fork, exec, threads and exit are tracked).
+//! loop; how fork, exec, threads and exit are tracked), `tracer` (ptrace
+//! stops, restarting interrupted calls), `restart` (which interrupted calls
+//! restart), `probe` (what a stopped thread's fds and paths are).
 
 pub mod filter;
 
@@ -46,11 +53,14 @@ mod fds;
 mod host;
 mod mem;
 mod notif;
+mod probe;
 mod procs;
 mod proxy;
+mod restart;
 mod spawn;
 mod specials;
 mod supervise;
+mod tracer;
 
 use crate::fdtable::LocalFdTable;
 use crate::Grate;

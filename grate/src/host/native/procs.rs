@@ -25,6 +25,11 @@ pub fn thread_in(tgid: u32, tid: u32) -> bool {
     }
 }
 
+/// The process tracing thread `tid` (None when untraced or gone).
+pub fn tracer_of(tid: u32) -> Option<u32> {
+    status_field(tid, "TracerPid:").filter(|&pid| pid != 0)
+}
+
 /// The parent process of process `pid` (field 4 of /proc/PID/stat).
 pub fn ppid_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -76,6 +81,34 @@ fn parse_creds(status: &str) -> Option<Creds> {
         groups,
         real: ((ruid, rgid) != (uid, gid)).then_some((ruid, rgid)),
     })
+}
+
+/// True when thread `tid` of process `tgid` has a signal pending that it
+/// will take into a handler: pending for the thread (or for the process,
+/// when the thread is its only one, so that no other thread can take it
+/// first), not blocked, and caught.
+pub fn has_signal_to_handle(tgid: u32, tid: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/status")) else {
+        return false;
+    };
+    signal_to_handle(&status)
+}
+
+/// [`has_signal_to_handle`] on the text of a status file.
+fn signal_to_handle(status: &str) -> bool {
+    let mask = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .unwrap_or(0)
+    };
+    let only_thread = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .is_some_and(|v| v.trim() == "1");
+    let shared = if only_thread { mask("ShdPnd:") } else { 0 };
+    (mask("SigPnd:") | shared) & !mask("SigBlk:") & mask("SigCgt:") != 0
 }
 
 /// Process `pid`'s umask.
@@ -186,6 +219,34 @@ mod tests {
         let same = parse_creds("Uid:\t1\t1\t1\t1\nGid:\t2\t2\t2\t2\nGroups:\n").unwrap();
         assert_eq!(same, Creds::ids(1, 2));
         assert_eq!(parse_creds("Uid:\t1\t1\n"), None);
+    }
+
+    #[test]
+    fn a_signal_to_handle_is_pending_caught_and_unblocked() {
+        let status = |pnd: &str, shd: &str, blk: &str, cgt: &str, threads: u32| {
+            format!(
+                "Threads:\t{threads}\nSigPnd:\t{pnd}\nShdPnd:\t{shd}\nSigBlk:\t{blk}\n\
+                 SigIgn:\t0000000000000000\nSigCgt:\t{cgt}\n"
+            )
+        };
+        let chld = "0000000000010000";
+        let none = "0000000000000000";
+        assert!(signal_to_handle(&status(chld, none, none, chld, 1)));
+        assert!(signal_to_handle(&status(none, chld, none, chld, 1)));
+        // Another thread may take a process-wide signal first.
+        assert!(!signal_to_handle(&status(none, chld, none, chld, 2)));
+        assert!(
+            !signal_to_handle(&status(chld, none, chld, chld, 1)),
+            "blocked"
+        );
+        assert!(
+            !signal_to_handle(&status(chld, none, none, none, 1)),
+            "not caught"
+        );
+        assert!(
+            !signal_to_handle(&status(none, none, none, chld, 1)),
+            "none pending"
+        );
     }
 
     #[test]

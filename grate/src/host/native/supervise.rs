@@ -37,7 +37,8 @@
 use super::fds::NativeFdTable;
 use super::host::NativeHost;
 use super::notif::{Listener, Notification};
-use super::procs;
+use super::probe::TraceeProbe;
+use super::{procs, restart, tracer};
 use crate::host::{CageId, FdTable, Host, Reply};
 use crate::locks::Owner;
 use crate::{Grate, LockWait};
@@ -53,6 +54,7 @@ mod nr {
     pub const VFORK: u64 = 58;
     pub const EXECVE: u64 = 59;
     pub const UMASK: u64 = 95;
+    pub const RT_SIGACTION: u64 = 13;
     /// Which arguments of syscall `nr` are dirfds (fchdir's fd counts).
     pub fn dirfd_args(nr: u64) -> &'static [usize] {
         match nr {
@@ -75,9 +77,9 @@ mod nr {
     pub const CLOSE_RANGE: u64 = 436;
 }
 
-/// How often parked FIFO opens and socket calls are checked for a handled
-/// signal (the wait a handler may see beyond Linux's) and sockets tried
-/// again, in milliseconds.
+/// How often parked FIFO opens, socket calls and F_SETLKW calls are checked
+/// for a handled signal (the wait a handler may see beyond Linux's) and
+/// sockets tried again, in milliseconds.
 const PARKED_CHECK_MS: i32 = 20;
 
 /// Past this many cached threads, entries of exited ones are pruned.
@@ -128,6 +130,12 @@ pub struct Supervisor<'g, T: FdTable> {
     forks: HashMap<u32, PendingFork>,
     /// F_SETLKW calls parked until the lock in their way goes (oldest first).
     lock_waiters: Vec<LockWaiter>,
+    /// When parked callers were last checked for signals.
+    last_sweep: std::time::Instant,
+    /// Processes the grate traces (all their threads), by their own
+    /// rt_sigaction; their children are traced by the kernel.
+    traced: std::collections::HashSet<u32>,
+    warned_untraced: bool,
     next_cage: CageId,
 }
 
@@ -151,6 +159,9 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             threads: HashMap::new(),
             forks: HashMap::new(),
             lock_waiters: Vec::new(),
+            last_sweep: std::time::Instant::now(),
+            traced: std::collections::HashSet::new(),
+            warned_untraced: false,
             next_cage: 1,
         }
     }
@@ -196,8 +207,9 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             }
             // The timeout sweeps for exits whose SIGCHLD went to another
             // thread (when the grate runs inside a multithreaded process).
-            // Parked calls are checked often for signals to deliver.
-            let timeout = if self.host.has_fifo_waiters() {
+            // Parked calls are checked often for signals to deliver (no fd
+            // tells of those).
+            let timeout = if self.host.has_fifo_waiters() || !self.lock_waiters.is_empty() {
                 PARKED_CHECK_MS
             } else {
                 200
@@ -226,6 +238,7 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
                     self.gone(pid);
                 }
             }
+            self.interrupt_lock_waiters();
             if pollfds[0].revents & libc::POLLIN != 0 {
                 if let Ok(n) = self.listener.receive() {
                     self.serve(n);
@@ -281,6 +294,10 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
                 return false;
             }
             let pid = pid as u32;
+            if libc::WIFSTOPPED(status) {
+                self.traced_stop(pid, status);
+                continue;
+            }
             if pid == self.first {
                 self.status = Some(if libc::WIFSIGNALED(status) {
                     128 + libc::WTERMSIG(status)
@@ -292,6 +309,63 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         }
     }
 
+    /// rt_sigaction installing a handler without SA_RESTART: from then on a
+    /// signal can cut short a trapped call before the grate receives it, so
+    /// the process is traced before the handler is in place (see [`tracer`]).
+    fn trace_if_handler_interrupts(&mut self, n: Notification, tgid: u32, cage: CageId) {
+        if n.args[1] == 0 || self.traced.contains(&tgid) {
+            return;
+        }
+        // struct sigaction as the kernel takes it: handler, then flags.
+        let mut act = [0u8; 16];
+        if self.host.read_mem(cage, n.args[1], &mut act).is_err() {
+            return;
+        }
+        let handler = u64::from_ne_bytes(act[..8].try_into().unwrap());
+        let flags = u64::from_ne_bytes(act[8..].try_into().unwrap());
+        let (dfl, ign) = (libc::SIG_DFL as u64, libc::SIG_IGN as u64);
+        if handler == dfl || handler == ign || flags & tracer::SA_RESTART != 0 {
+            return;
+        }
+        match tracer::seize_process(tgid) {
+            Ok(()) => {
+                self.traced.insert(tgid);
+            }
+            Err(e) if !self.warned_untraced => {
+                self.warned_untraced = true;
+                eprintln!(
+                    "imfs-grate: warning: cannot trace the program ({e}): a signal arriving while \
+                     a call waits for the grate may make that call fail with EINTR"
+                );
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Traced thread `tid` stopped: at a signal delivery, a trapped call the
+    /// signal cut short before the grate received it restarts when it could
+    /// not have been interrupted natively (see [`tracer`]). Then it goes on.
+    fn traced_stop(&mut self, tid: u32, status: i32) {
+        let stop = tracer::stop_of(status);
+        if let tracer::Stop::Signal(_) = stop {
+            if let Some(call) = tracer::interrupted(tid) {
+                let tgid = self.tgid_of(tid).unwrap_or(tid);
+                let cage = self.cage_of(tgid);
+                let mut probe = TraceeProbe {
+                    grate: &mut *self.grate,
+                    host: &mut self.host,
+                    cage,
+                    tid,
+                    tgid,
+                };
+                if restart::must_restart(call.nr, &call.args, &mut probe) {
+                    tracer::restart_after_signal(tid);
+                }
+            }
+        }
+        tracer::resume(tid, stop);
+    }
+
     /// Process `pid` exited: its cage closes, and its pending forks settle.
     fn gone(&mut self, pid: u32) {
         let Some(p) = self.processes.remove(&pid) else {
@@ -299,6 +373,7 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         };
         self.grate.cage_exit(&mut self.host, p.cage);
         self.host.unbind(p.cage);
+        self.traced.remove(&pid);
         // Its locks are gone: parked F_SETLKW calls may go ahead.
         self.lock_waiters.retain(|w| w.tgid != pid);
         self.retry_lock_waiters();
@@ -457,6 +532,10 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         self.settle_exec(tgid, n.tid);
         match n.nr {
             nr::CLONE | nr::CLONE3 | nr::FORK | nr::VFORK => self.on_fork(n, tgid, cage),
+            nr::RT_SIGACTION => {
+                self.trace_if_handler_interrupts(n, tgid, cage);
+                self.listener.answer_continue(n.id);
+            }
             nr if nr::SET_IDS.contains(&nr) => {
                 self.host.forget_creds(cage);
                 self.listener.answer_continue(n.id);
@@ -534,6 +613,30 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
             }
         }
         self.lock_waiters.push(waiter);
+    }
+
+    /// A parked F_SETLKW whose thread has a caught signal waiting ends as a
+    /// native lock wait does: -ERESTARTSYS, so the handler runs and the call
+    /// fails with EINTR or, under SA_RESTART, comes back and waits again.
+    /// (The wait itself is killable only: the signal stays pending until
+    /// the grate answers.)
+    fn interrupt_lock_waiters(&mut self) {
+        let due = self.last_sweep.elapsed().as_millis() >= PARKED_CHECK_MS as u128;
+        if self.lock_waiters.is_empty() || !due {
+            return;
+        }
+        self.last_sweep = std::time::Instant::now();
+        let listener = &self.listener;
+        self.lock_waiters.retain(|w| {
+            if procs::has_signal_to_handle(w.tgid, w.n.tid) {
+                // With a signal pending, the kernel turns -ERESTARTSYS into
+                // EINTR or a restart by the handler's SA_RESTART.
+                listener.answer(w.n.id, tracer::ERESTARTSYS);
+                false
+            } else {
+                true
+            }
+        });
     }
 
     /// Serves the parked F_SETLKW calls again, oldest first: those whose lock
