@@ -48,11 +48,20 @@ impl<T: FdTable> Probe for TraceeProbe<'_, T> {
             let mut capture = Capture {
                 inner: &mut *self.host,
                 stat: [0; 256],
+                host_path: [0; HOST_PATH_MAX],
+                host_path_len: None,
             };
             let args = [dirfd as i64 as u64, addr, NOWHERE, 0, 0, 0];
             let reply = self.grate.dispatch(&mut capture, cage, NEWFSTATAT, args);
             let mode = u32::from_ne_bytes(capture.stat[ST_MODE..ST_MODE + 4].try_into().unwrap());
+            let left_imfs = capture
+                .host_path_len
+                .map(|n| capture.host_path[..n].to_vec());
             self.host.end();
+            if let Some(path) = left_imfs {
+                // The path left imfs for this host path (.., a symlink).
+                return is_fifo(std::path::Path::new(std::ffi::OsStr::from_bytes(&path)));
+            }
             match reply {
                 Reply::Value(0) => return mode & S_IFMT == S_IFIFO,
                 // An imfs path that does not resolve: open fails or creates a file.
@@ -62,6 +71,16 @@ impl<T: FdTable> Probe for TraceeProbe<'_, T> {
         }
         host_path_is_fifo(self.tid, dirfd, addr)
     }
+}
+
+/// Room for a host path the dispatch rewrote (a host directory joined with
+/// the rest of the argument).
+const HOST_PATH_MAX: usize = 2 * imfs_core::config::PATH_MAX + 2;
+
+fn is_fifo(path: &std::path::Path) -> bool {
+    std::fs::metadata(path)
+        .map(|m| m.file_type().is_fifo())
+        .unwrap_or(false)
 }
 
 /// Whether the host path at `addr` in thread `tid`'s memory, relative to its
@@ -82,15 +101,16 @@ fn host_path_is_fifo(tid: u32, dirfd: i32, addr: u64) -> bool {
         };
         std::path::Path::new(&base).join(std::ffi::OsStr::from_bytes(path))
     };
-    std::fs::metadata(full)
-        .map(|m| m.file_type().is_fifo())
-        .unwrap_or(false)
+    is_fifo(&full)
 }
 
-/// The native host with writes to the thread kept here instead.
+/// The native host with writes to the thread kept here instead, and host
+/// paths the dispatch would read on the caller's behalf noted, not read.
 struct Capture<'h> {
     inner: &'h mut dyn Host,
     stat: [u8; 256],
+    host_path: [u8; HOST_PATH_MAX],
+    host_path_len: Option<usize>,
 }
 
 impl Host for Capture<'_> {
@@ -124,6 +144,19 @@ impl Host for Capture<'_> {
 
     fn host_cwd(&mut self, cage: CageId, buf: &mut [u8]) -> Result<usize, Errno> {
         self.inner.host_cwd(cage, buf)
+    }
+
+    fn host_dir_of_fd(&mut self, cage: CageId, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.inner.host_dir_of_fd(cage, fd, buf)
+    }
+
+    fn read_host_path(&mut self, _cage: CageId, _nr: u64, _args: &[u64; 6], path: &[u8]) -> i64 {
+        let n = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+        if let Some(dst) = self.host_path.get_mut(..n) {
+            dst.copy_from_slice(&path[..n]);
+            self.host_path_len = Some(n);
+        }
+        Errno::EXDEV.neg()
     }
 
     fn fds(&mut self) -> &mut dyn FdTable {
