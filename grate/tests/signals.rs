@@ -2,7 +2,8 @@
 //! with EINTR that Linux would not fail so (a signal storm of SIGCHLD with a
 //! handler lacking SA_RESTART, over forks, stats, opens, closes, mkdir,
 //! unlink, in one thread or several, and dash pipelines), while calls that
-//! really block (a pipe read, a FIFO open, F_SETLKW) stay interruptible.
+//! really block (a pipe read, a FIFO open on the host or in imfs, F_SETLKW)
+//! stay interruptible.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -178,6 +179,17 @@ fn a_host_fifo_open_stays_interruptible() {
             "fifo",
             host.path().to_str().unwrap(),
         ],
+        "fifo",
+    );
+}
+
+#[test]
+fn an_imfs_fifo_open_stays_interruptible() {
+    assert_interruptible(&[interruptible().to_str().unwrap(), "fifo", "/"], "fifo");
+    let prefix = mount_prefix("imfs-fifo");
+    let p = prefix.to_str().unwrap();
+    assert_interruptible(
+        &["--mount", p, interruptible().to_str().unwrap(), "fifo", p],
         "fifo",
     );
 }

@@ -83,12 +83,12 @@ fn parse_creds(status: &str) -> Option<Creds> {
     })
 }
 
-/// True when thread `tid` of process `tgid` has a signal pending that it
-/// will take into a handler: pending for the thread (or for the process,
-/// when the thread is its only one, so that no other thread can take it
-/// first), not blocked, and caught.
-pub fn has_signal_to_handle(tgid: u32, tid: u32) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/status")) else {
+/// True when thread `tid` has a signal pending that it will take into a
+/// handler: pending for the thread (or for its process, when the thread is
+/// the only one, so that no other thread can take it first), not blocked,
+/// and caught. (A fatal one ends a killable wait by itself.)
+pub fn has_signal_to_handle(tid: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{tid}/status")) else {
         return false;
     };
     signal_to_handle(&status)

@@ -168,7 +168,7 @@ impl NativeSpecials {
             if !listener.is_pending(w.id) {
                 return false;
             }
-            if signal_waiting(w.tid) {
+            if super::procs::has_signal_to_handle(w.tid) {
                 listener.answer(w.id, -ERESTARTSYS);
                 return false;
             }
@@ -308,7 +308,7 @@ impl NativeSpecials {
             if !listener.is_pending(w.id) {
                 return false;
             }
-            if signal_waiting(w.tid) {
+            if super::procs::has_signal_to_handle(w.tid) {
                 listener.answer(w.id, -ERESTARTSYS);
                 return false;
             }
@@ -445,24 +445,6 @@ fn has_writer(read_end: &OwnedFd) -> bool {
 /// A pipe's write end reports an error while no reader has it open.
 fn has_reader(write_end: &OwnedFd) -> bool {
     poll_now(write_end, libc::POLLOUT) & libc::POLLERR == 0
-}
-
-/// Whether thread `tid` has a signal pending that it neither blocks nor
-/// leaves to its default action (one that would kill it ends the wait by
-/// itself): its handler is due.
-fn signal_waiting(tid: u32) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{tid}/status")) else {
-        return false;
-    };
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-            .unwrap_or(0)
-    };
-    let pending = field("SigPnd:") | field("ShdPnd:");
-    pending & !field("SigBlk:") & field("SigCgt:") != 0
 }
 
 /// `-1` from a libc call as `-errno`, anything else as 0.

@@ -628,7 +628,7 @@ impl<'g, T: FdTable> Supervisor<'g, T> {
         self.last_sweep = std::time::Instant::now();
         let listener = &self.listener;
         self.lock_waiters.retain(|w| {
-            if procs::has_signal_to_handle(w.tgid, w.n.tid) {
+            if procs::has_signal_to_handle(w.n.tid) {
                 // With a signal pending, the kernel turns -ERESTARTSYS into
                 // EINTR or a restart by the handler's SA_RESTART.
                 listener.answer(w.n.id, tracer::ERESTARTSYS);
