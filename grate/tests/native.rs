@@ -394,3 +394,29 @@ fn mount_mode_reads_host_files_reached_from_inside_imfs() {
     std::fs::remove_file(&host_file).unwrap();
     assert!(is_empty_dir(&dir));
 }
+
+#[test]
+fn mount_mode_never_waits_on_a_host_fifo_reached_from_inside_imfs() {
+    // The grate opens such a file itself: a blocking open of a FIFO without
+    // a writer would park the supervisor (and every cage) until one came.
+    // A blocking open gets EXDEV at once; O_NONBLOCK opens as Linux would.
+    let dir = mount_dir("fifo");
+    let p = dir.to_str().unwrap();
+    let fifo = dir.with_extension("hostfifo");
+    let f = fifo.to_str().unwrap();
+    let c = std::ffi::CString::new(f).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let script = format!(
+        "ln -s {f} {p}/l && cat {p}/l 2>&1; echo cat=$?; \
+         dd if={p}/l iflag=nonblock status=none 2>&1; echo dd=$?"
+    );
+    let out = grate(&["--mount", p, "timeout", "20", "sh", "-c", &script]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    std::fs::remove_file(&fifo).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].ends_with("Invalid cross-device link"), "{stdout}");
+    assert_eq!(lines[1..], ["cat=1", "dd=0"], "{stdout}");
+    assert!(is_empty_dir(&dir));
+}

@@ -194,15 +194,7 @@ impl Read {
                     value: r,
                 });
             }
-            Read::Open { flags } => {
-                let r = unsafe { libc::open(p, flags | libc::O_CLOEXEC) };
-                let fd = result(r as i64)? as i32;
-                return Ok(Done::Fd {
-                    // SAFETY: a fresh fd of ours.
-                    fd: unsafe { OwnedFd::from_raw_fd(fd) },
-                    cloexec: flags & libc::O_CLOEXEC != 0,
-                });
-            }
+            Read::Open { flags } => return open_without_waiting(p, flags),
         };
         result(r)?;
         Ok(Done::Bytes {
@@ -211,6 +203,36 @@ impl Read {
             value: 0,
         })
     }
+}
+
+/// An open made by the grate itself must never wait: a FIFO with no writer
+/// would park the supervisor and with it every cage. The file is opened
+/// with O_NONBLOCK; a FIFO the caller meant to wait on gets EXDEV (its
+/// wait cannot be served from here), anything else gets its own flags back.
+fn open_without_waiting(p: *const libc::c_char, flags: i32) -> Result<Done, i32> {
+    // SAFETY: `p` is a NUL-terminated string.
+    let r = unsafe { libc::open(p, flags | libc::O_CLOEXEC | libc::O_NONBLOCK) };
+    // SAFETY: a fresh fd of ours.
+    let fd = unsafe { OwnedFd::from_raw_fd(result(r as i64)? as i32) };
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+    if flags & libc::O_NONBLOCK == 0 {
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: fstat fills `st` on success.
+        result(unsafe { libc::fstat(raw, st.as_mut_ptr()) } as i64)?;
+        // SAFETY: initialised by the successful fstat.
+        if unsafe { st.assume_init() }.st_mode & libc::S_IFMT == libc::S_IFIFO {
+            return Err(libc::EXDEV);
+        }
+        // SAFETY: F_GETFL/F_SETFL on our own fd.
+        unsafe {
+            let fl = libc::fcntl(raw, libc::F_GETFL);
+            libc::fcntl(raw, libc::F_SETFL, fl & !libc::O_NONBLOCK);
+        }
+    }
+    Ok(Done::Fd {
+        fd,
+        cloexec: flags & libc::O_CLOEXEC != 0,
+    })
 }
 
 const _: () = assert!(STAT_LEN <= OUT_LEN && STATFS_LEN <= OUT_LEN && STATX_LEN <= OUT_LEN);
