@@ -15,7 +15,7 @@ use std::io::{self, Write};
 use imfs_core::flags::{O_DIRECTORY, O_NOFOLLOW, O_RDONLY, SEEK_SET};
 use imfs_core::{config, Ctx, Errno, Imfs, OfdId, Stat, Timespec};
 
-use super::host::{HostFiles, Kind, NameBuf};
+use super::host::{is_errno, HostFiles, Kind, NameBuf};
 use super::tree::TreePaths;
 use super::{StageReport, KEEP_ATIME};
 
@@ -176,7 +176,7 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
             .map_err(imfs("readlink"))?;
         let target = &self.buf[..len];
         match self.host.symlink(target, host_path) {
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            Err(e) if is_errno(&e, Errno::EEXIST) => {
                 let there = self.host.stat(host_path, false).map_err(host("lstat"))?;
                 if there.kind == Kind::Dir {
                     return Err(Fail::InTheWay("a host directory is in the way"));
@@ -202,7 +202,7 @@ impl<'a, H: HostFiles> Dumper<'a, H> {
     fn make_dir(&mut self, host_path: &[u8], named: bool) -> Result<(), Fail> {
         match self.host.make_dir(host_path, 0o700) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            Err(e) if is_errno(&e, Errno::EEXIST) => {
                 let there = self.host.stat(host_path, named).map_err(host("stat"))?;
                 match there.kind {
                     Kind::Dir => {

@@ -9,7 +9,15 @@
 
 use std::io::{self, Read, Write};
 
-use imfs_core::Timespec;
+use imfs_core::{Errno, Timespec};
+
+/// Whether a host error is Linux's `errno`. Both hosts carry Linux numbers
+/// as the raw OS error; `io::Error::kind()` must not be asked, since std on
+/// wasm32-wasip1 reads a raw number as WASI's (EEXIST is 20 there, which is
+/// Linux's ENOTDIR), so in Lind it would name the wrong error.
+pub(crate) fn is_errno(e: &io::Error, errno: Errno) -> bool {
+    e.raw_os_error() == Some(errno.code())
+}
 
 /// What a path is, as far as staging cares.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use imfs_core::flags::{O_CREAT, O_NOFOLLOW, O_TRUNC, O_WRONLY};
 use imfs_core::{config, Ctx, Errno, Imfs, OfdId, Timespec};
 
-use super::host::{HostDir, HostFiles, HostStat, Kind, NameBuf};
+use super::host::{is_errno, HostDir, HostFiles, HostStat, Kind, NameBuf};
 use super::tree::TreePaths;
 use super::{exhausted, is_limit, StageError, StageReport, KEEP_ATIME};
 
@@ -364,7 +364,7 @@ fn copy_in(
         let n = match reader.read(buf) {
             Ok(0) => return Ok(total),
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if is_errno(&e, Errno::EINTR) => continue,
             Err(e) => return Err(Fail::Host(e)),
         };
         let mut done = 0;
