@@ -1,5 +1,8 @@
 //! Plain values that cross the core's API.
 
+use core::cell::Cell;
+use core::fmt;
+
 /// A point in time: seconds and nanoseconds since the epoch.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, PartialOrd, Ord)]
 pub struct Timespec {
@@ -7,15 +10,71 @@ pub struct Timespec {
     pub nsec: i64,
 }
 
+/// Where a call's time comes from: the host's clock. The core has none.
+pub trait Clock {
+    /// The current time.
+    fn now(&self) -> Timespec;
+}
+
+/// The time of one call, read when the core first stamps a time and kept for
+/// the rest of the call, so one call stamps one time. Calls that stamp nothing
+/// (stat, a read whose atime stays, lseek, close, ...) never read the clock,
+/// which can be a host call of its own (in Lind, a runtime call).
+#[derive(Clone, Default)]
+pub struct Now {
+    clock: Option<&'static dyn Clock>,
+    /// The time once read (or given).
+    read: Cell<Option<Timespec>>,
+}
+
+impl Now {
+    /// A fixed time: no clock is asked.
+    pub const fn at(time: Timespec) -> Now {
+        Now {
+            clock: None,
+            read: Cell::new(Some(time)),
+        }
+    }
+
+    /// `clock`'s time, asked at most once, when first needed.
+    pub const fn from(clock: &'static dyn Clock) -> Now {
+        Now {
+            clock: Some(clock),
+            read: Cell::new(None),
+        }
+    }
+
+    /// The call's time; asks the clock the first time (the epoch when there
+    /// is neither clock nor time).
+    pub fn get(&self) -> Timespec {
+        if let Some(time) = self.read.get() {
+            return time;
+        }
+        let time = self.clock.map(|c| c.now()).unwrap_or_default();
+        self.read.set(Some(time));
+        time
+    }
+}
+
+impl fmt::Debug for Now {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.read.get() {
+            Some(time) => write!(f, "Now({time:?})"),
+            None => f.write_str("Now(not read yet)"),
+        }
+    }
+}
+
 /// Who is calling and when: supplied by the caller on every operation, since
-/// the core has no clock and no notion of processes.
+/// the core has no clock and no notion of processes. One `Ctx` serves one
+/// call: its time, once read, stays.
 ///
 /// Build it with struct update syntax (`Ctx { uid, gid, ..Ctx::default() }`)
 /// so that fields added later keep callers compiling.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Ctx {
-    /// The time stamped on whatever the operation changes.
-    pub now: Timespec,
+    /// The time stamped on whatever the operation changes ([`Ctx::now`]).
+    pub time: Now,
     /// Effective uid and gid: owners of new nodes, subjects of permission checks
     /// (uid 0 bypasses them as on Linux, except that exec needs some x bit).
     pub uid: u32,
@@ -29,6 +88,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The call's time, read from the clock on first use.
+    pub fn now(&self) -> Timespec {
+        self.time.get()
+    }
+
     /// Whether `gid` is the caller's group: its (effective) gid or a
     /// supplementary one, as Linux's in_group_p.
     pub fn in_group(&self, gid: u32) -> bool {
@@ -40,7 +104,11 @@ impl Ctx {
     /// access_override_creds drops capabilities for a non-root real uid.
     pub fn with_real_ids(&self) -> Ctx {
         let (uid, gid) = self.real.unwrap_or((self.uid, self.gid));
-        Ctx { uid, gid, ..*self }
+        Ctx {
+            uid,
+            gid,
+            ..self.clone()
+        }
     }
 }
 

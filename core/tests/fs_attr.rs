@@ -346,7 +346,7 @@ fn statfs_and_usage() {
 
 /// Mode bits after `change` is made by `who` to a file of mode `perm`
 /// owned by 1000 and group `gid`.
-fn mode_after(who: Ctx, perm: u32, gid: u32, change: &str) -> u32 {
+fn mode_after(who: &Ctx, perm: u32, gid: u32, change: &str) -> u32 {
     let mut f = fs();
     let c = root();
     put(&mut f, b"/f", b"12345");
@@ -354,21 +354,21 @@ fn mode_after(who: Ctx, perm: u32, gid: u32, change: &str) -> u32 {
     ok!(f, f.chmod(&c, None, b"/f", perm, true));
     match change {
         "ftruncate" => {
-            let fd = ok!(f, f.open(&who, None, b"/f", O_RDWR, 0));
-            ok!(f, f.ftruncate(&who, fd, 0));
+            let fd = ok!(f, f.open(who, None, b"/f", O_RDWR, 0));
+            ok!(f, f.ftruncate(who, fd, 0));
         }
         "ftruncate same size" => {
-            let fd = ok!(f, f.open(&who, None, b"/f", O_RDWR, 0));
-            ok!(f, f.ftruncate(&who, fd, 5));
+            let fd = ok!(f, f.open(who, None, b"/f", O_RDWR, 0));
+            ok!(f, f.ftruncate(who, fd, 5));
         }
-        "truncate" => ok!(f, f.truncate(&who, None, b"/f", 10)),
-        "truncate same size" => ok!(f, f.truncate(&who, None, b"/f", 5)),
+        "truncate" => ok!(f, f.truncate(who, None, b"/f", 10)),
+        "truncate same size" => ok!(f, f.truncate(who, None, b"/f", 5)),
         "O_TRUNC" => {
-            ok!(f, f.open(&who, None, b"/f", O_WRONLY | O_TRUNC, 0));
+            ok!(f, f.open(who, None, b"/f", O_WRONLY | O_TRUNC, 0));
         }
         "write" => {
-            let fd = ok!(f, f.open(&who, None, b"/f", O_WRONLY, 0));
-            assert_eq!(ok!(f, f.write(&who, fd, b"x")), 1);
+            let fd = ok!(f, f.open(who, None, b"/f", O_WRONLY, 0));
+            assert_eq!(ok!(f, f.write(who, fd, b"x")), 1);
         }
         _ => unreachable!(),
     }
@@ -388,16 +388,20 @@ fn size_and_content_changes_by_a_user_drop_setuid_and_setgid() {
         "write",
     ] {
         // In the file's group: setgid goes only with group execute.
-        assert_eq!(mode_after(u, 0o6755, 1000, change), 0o755, "{change}");
-        assert_eq!(mode_after(u, 0o6745, 1000, change), 0o2745, "{change}");
-        assert_eq!(mode_after(u, 0o4700, 1000, change), 0o700, "{change}");
-        assert_eq!(mode_after(u, 0o2705, 1000, change), 0o2705, "{change}");
+        assert_eq!(mode_after(&u, 0o6755, 1000, change), 0o755, "{change}");
+        assert_eq!(mode_after(&u, 0o6745, 1000, change), 0o2745, "{change}");
+        assert_eq!(mode_after(&u, 0o4700, 1000, change), 0o700, "{change}");
+        assert_eq!(mode_after(&u, 0o2705, 1000, change), 0o2705, "{change}");
         // Not in it: setgid goes regardless.
-        assert_eq!(mode_after(u, 0o2745, 2000, change), 0o745, "{change}");
-        assert_eq!(mode_after(u, 0o6745, 2000, change), 0o745, "{change}");
+        assert_eq!(mode_after(&u, 0o2745, 2000, change), 0o745, "{change}");
+        assert_eq!(mode_after(&u, 0o6745, 2000, change), 0o745, "{change}");
         // Root keeps both.
-        assert_eq!(mode_after(root(), 0o6745, 2000, change), 0o6745, "{change}");
-        assert_eq!(mode_after(root(), 0o6755, 0, change), 0o6755, "{change}");
+        assert_eq!(
+            mode_after(&root(), 0o6745, 2000, change),
+            0o6745,
+            "{change}"
+        );
+        assert_eq!(mode_after(&root(), 0o6755, 0, change), 0o6755, "{change}");
     }
 }
 

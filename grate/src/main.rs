@@ -156,10 +156,10 @@ fn staging_ctx() -> imfs_core::Ctx {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    Creds::of_grate().ctx(imfs_core::Timespec {
+    Creds::of_grate().ctx(imfs_core::Now::at(imfs_core::Timespec {
         sec: now.as_secs() as i64,
         nsec: now.subsec_nanos() as i64,
-    })
+    }))
 }
 
 /// `--stats`: use and high-water mark of every pool, to size imfs.toml.

@@ -199,14 +199,15 @@ fn is_limit(e: Errno) -> bool {
 }
 
 /// `ctx` with root's ids: the grate setting up (or reading back) its own
-/// filesystem is not held back by the modes of what is in it.
+/// filesystem is not held back by the modes of what is in it. Staging
+/// stamps what it creates, so the time is read here, once for both.
 pub fn as_root(ctx: &Ctx) -> Ctx {
     Ctx {
+        time: imfs_core::Now::at(ctx.now()),
         uid: 0,
         gid: 0,
         groups: imfs_core::Groups::new(),
         real: None,
-        ..*ctx
     }
 }
 

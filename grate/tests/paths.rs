@@ -338,7 +338,7 @@ fn utimes_family() {
         e(Errno::EINVAL)
     );
     // NULL times: now.
-    t.h.now = imfs_core::Timespec { sec: 5000, nsec: 0 };
+    t.h.clock.set(imfs_core::Timespec { sec: 5000, nsec: 0 });
     assert_eq!(t.sys(nr::UTIMENSAT, &[AT_FDCWD, f, 0, 0]), 0);
     assert_eq!(t.stat("/f").unwrap().st_mtime, 5000);
     // NULL path with an fd: futimens.

@@ -121,7 +121,7 @@ impl<
         }
         self.set_len(node, len);
         let n = self.nodes.at_mut(node);
-        n.touch_modified(ctx.now);
+        n.touch_modified(ctx.now());
         drop_setid_on_change(ctx, n);
         Ok(())
     }
@@ -166,7 +166,7 @@ impl<
         }
         let n = self.nodes.at_mut(node);
         n.set_perm(perm);
-        n.ctime = ctx.now;
+        n.ctime = ctx.now();
         Ok(())
     }
 
@@ -219,7 +219,7 @@ impl<
             }
             n.set_perm(perm);
         }
-        n.ctime = ctx.now;
+        n.ctime = ctx.now();
         Ok(())
     }
 
@@ -280,14 +280,14 @@ impl<
             may(ctx, n, MAY_WRITE)?;
         }
         let pick = |t: Timespec, old: Timespec| match t.nsec {
-            UTIME_NOW => ctx.now,
+            UTIME_NOW => ctx.now(),
             UTIME_OMIT => old,
             _ => t,
         };
         let n = self.nodes.at_mut(node);
         n.atime = pick(times[0], n.atime);
         n.mtime = pick(times[1], n.mtime);
-        n.ctime = ctx.now;
+        n.ctime = ctx.now();
         Ok(())
     }
 

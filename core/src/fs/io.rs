@@ -5,7 +5,7 @@ use super::perm::drop_setid_on_change;
 use super::Fs;
 use crate::config::MAX_FILE_SIZE;
 use crate::flags::*;
-use crate::{Ctx, Errno, OfdId, Result, Timespec};
+use crate::{Ctx, Errno, OfdId, Result};
 
 /// A day in seconds: relatime refreshes an atime at least this old.
 const RELATIME_WINDOW: i64 = 24 * 60 * 60;
@@ -39,21 +39,22 @@ impl<
     }
 
     /// Reads from `node` at `off`, clamped to its size.
-    fn read_at(&mut self, now: Timespec, node: u32, flags: u32, off: u64, buf: &mut [u8]) -> usize {
+    fn read_at(&mut self, ctx: &Ctx, node: u32, flags: u32, off: u64, buf: &mut [u8]) -> usize {
         let n = self.nodes.at(node);
         if off >= n.size || buf.is_empty() {
             return 0;
         }
         let len = (buf.len() as u64).min(n.size - off) as usize;
         self.data.read(node, off, &mut buf[..len]);
-        // relatime, as tmpfs mounts by default.
+        // relatime, as tmpfs mounts by default. The clock is read only when
+        // the atime is not already older than the mtime or ctime.
         let n = self.nodes.at_mut(node);
         if flags & O_NOATIME == 0
             && (n.atime <= n.mtime
                 || n.atime <= n.ctime
-                || now.sec.saturating_sub(n.atime.sec) >= RELATIME_WINDOW)
+                || ctx.now().sec.saturating_sub(n.atime.sec) >= RELATIME_WINDOW)
         {
-            n.atime = now;
+            n.atime = ctx.now();
         }
         len
     }
@@ -73,7 +74,7 @@ impl<
         let n = self.nodes.at_mut(node);
         n.chunks = n.chunks.saturating_add(written.new_chunks);
         n.size = n.size.max(off + written.bytes as u64);
-        n.touch_modified(ctx.now);
+        n.touch_modified(ctx.now());
         drop_setid_on_change(ctx, n);
         Ok(written.bytes)
     }
@@ -81,7 +82,7 @@ impl<
     pub fn read(&mut self, ctx: &Ctx, ofd: OfdId, buf: &mut [u8]) -> Result<usize> {
         let (node, flags) = self.readable_node(ofd)?;
         let off = self.ofd(ofd)?.pos;
-        let n = self.read_at(ctx.now, node, flags, off, buf);
+        let n = self.read_at(ctx, node, flags, off, buf);
         self.ofd_mut(ofd)?.pos = off + n as u64;
         Ok(n)
     }
@@ -95,7 +96,7 @@ impl<
         if off > i64::MAX as u64 {
             return Err(Errno::EINVAL);
         }
-        Ok(self.read_at(ctx.now, node, flags, off, buf))
+        Ok(self.read_at(ctx, node, flags, off, buf))
     }
 
     /// pwrite(2), including Linux's quirk that O_APPEND makes it append.
@@ -212,7 +213,7 @@ impl<
         }
         // tmpfs ends with file_modified(): new times, setid bits dropped.
         let n = self.nodes.at_mut(node);
-        n.touch_modified(ctx.now);
+        n.touch_modified(ctx.now());
         drop_setid_on_change(ctx, n);
         Ok(())
     }

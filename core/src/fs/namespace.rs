@@ -89,7 +89,7 @@ impl<
         {
             mode &= !S_ISGID;
         }
-        Node::new(mode, ctx.uid, gid, ctx.now)
+        Node::new(mode, ctx.uid, gid, ctx.now())
     }
 
     /// Creates a node named `name` in `dir`; the caller checked the target.
@@ -101,7 +101,7 @@ impl<
         let node = self.new_node(ctx, dir, mode);
         let n = self.nodes.alloc(node).ok_or(Errno::ENOSPC)?;
         self.add_entry(dir, name, n)?;
-        self.nodes.at_mut(dir).touch_modified(ctx.now);
+        self.nodes.at_mut(dir).touch_modified(ctx.now());
         Ok(n)
     }
 
@@ -202,7 +202,7 @@ impl<
         if truncate && n.is_reg() {
             self.set_len(node, 0);
             let n = self.nodes.at_mut(node);
-            n.touch_modified(ctx.now);
+            n.touch_modified(ctx.now());
             drop_setid_on_change(ctx, n);
         }
         self.new_ofd(node, kept)
@@ -295,8 +295,8 @@ impl<
             return Err(Errno::ENOTEMPTY);
         }
         self.remove_entry(d);
-        self.nodes.at_mut(r.dir).touch_modified(ctx.now);
-        self.nodes.at_mut(node).ctime = ctx.now;
+        self.nodes.at_mut(r.dir).touch_modified(ctx.now());
+        self.nodes.at_mut(node).ctime = ctx.now();
         self.release_if_unused(node);
         Ok(())
     }
@@ -321,8 +321,8 @@ impl<
             return Err(Errno::EISDIR);
         }
         self.remove_entry(d);
-        self.nodes.at_mut(r.dir).touch_modified(ctx.now);
-        self.nodes.at_mut(node).ctime = ctx.now;
+        self.nodes.at_mut(r.dir).touch_modified(ctx.now());
+        self.nodes.at_mut(node).ctime = ctx.now();
         self.release_if_unused(node);
         Ok(())
     }
@@ -383,8 +383,8 @@ impl<
         self.add_entry(parent, &r.name, node)?;
         let n = self.nodes.at_mut(node);
         n.linkable = false;
-        n.ctime = ctx.now;
-        self.nodes.at_mut(parent).touch_modified(ctx.now);
+        n.ctime = ctx.now();
+        self.nodes.at_mut(parent).touch_modified(ctx.now());
         Ok(())
     }
 
@@ -424,7 +424,7 @@ impl<
             return Err(Errno::ENOSPC);
         }
         self.add_entry(parent, &r.name, n)?;
-        self.nodes.at_mut(parent).touch_modified(ctx.now);
+        self.nodes.at_mut(parent).touch_modified(ctx.now());
         Ok(())
     }
 
@@ -584,19 +584,19 @@ impl<
                 }
                 self.remove_entry(td);
                 self.move_entry(src_d, new.dir, &new.name);
-                self.nodes.at_mut(t).ctime = ctx.now;
+                self.nodes.at_mut(t).ctime = ctx.now();
                 self.release_if_unused(t);
             }
             None => self.move_entry(src_d, new.dir, &new.name),
         }
         if let Some((t, _)) = target {
             if exchange {
-                self.nodes.at_mut(t).ctime = ctx.now;
+                self.nodes.at_mut(t).ctime = ctx.now();
             }
         }
-        self.nodes.at_mut(src).ctime = ctx.now;
-        self.nodes.at_mut(old.dir).touch_modified(ctx.now);
-        self.nodes.at_mut(new.dir).touch_modified(ctx.now);
+        self.nodes.at_mut(src).ctime = ctx.now();
+        self.nodes.at_mut(old.dir).touch_modified(ctx.now());
+        self.nodes.at_mut(new.dir).touch_modified(ctx.now());
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 #![allow(dead_code, unused_macros, unused_imports)]
 
 pub use imfs_core::flags::*;
-pub use imfs_core::{Ctx, DirEntry, Errno, Fs, OfdId, Stat, Timespec};
+pub use imfs_core::{Ctx, DirEntry, Errno, Fs, Now, OfdId, Stat, Timespec};
 
 /// 16 nodes, 32 entries, 16 chunks of 512 bytes, 8 open files.
 pub type T = Fs<16, 32, 16, 512, 8>;
@@ -33,7 +33,7 @@ pub fn ts(sec: i64) -> Timespec {
 
 pub fn root() -> Ctx {
     Ctx {
-        now: ts(100),
+        time: Now::at(ts(100)),
         uid: 0,
         gid: 0,
         ..Ctx::default()
@@ -42,7 +42,7 @@ pub fn root() -> Ctx {
 
 pub fn at(sec: i64) -> Ctx {
     Ctx {
-        now: ts(sec),
+        time: Now::at(ts(sec)),
         uid: 0,
         gid: 0,
         ..Ctx::default()
@@ -51,7 +51,7 @@ pub fn at(sec: i64) -> Ctx {
 
 pub fn user(uid: u32, gid: u32) -> Ctx {
     Ctx {
-        now: ts(200),
+        time: Now::at(ts(200)),
         uid,
         gid,
         ..Ctx::default()

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use imfs_core::{Ctx, Fs, OfdId, Stat, Timespec};
+use imfs_core::{Ctx, Fs, Now, OfdId, Stat, Timespec};
 
 use super::*;
 
@@ -34,10 +34,10 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
     pub fn new(uid: u32, gid: u32) -> Self {
         let mut fs = boxed_fs::<N, D, C, S, O>();
         let ctx = Ctx {
-            now: Timespec {
+            time: Now::at(Timespec {
                 sec: 1_700_000_000,
                 nsec: 0,
-            },
+            }),
             uid,
             gid,
             ..Ctx::default()
@@ -46,7 +46,7 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
             let root = Ctx {
                 uid: 0,
                 gid: 0,
-                ..ctx
+                ..ctx.clone()
             };
             fs.chown(&root, None, b"/", uid, gid, true)
                 .expect("chown of the root");
@@ -64,7 +64,7 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
 
     fn apply_inner(&mut self, op: &Op, env: &Env) -> Result<Outcome, imfs_core::Errno> {
         use Op::*;
-        let ctx = self.ctx;
+        let ctx = self.ctx.clone();
         let fs = &mut *self.fs;
         let ofds = &mut self.ofds;
         let h = |sel: u8| ofds[&env.handle(sel)];
@@ -247,7 +247,11 @@ impl<const N: usize, const D: usize, const C: usize, const S: usize, const O: us
     }
 
     fn apply(&mut self, op: &Op, env: &Env) -> Outcome {
-        self.ctx.now.nsec = (self.ctx.now.nsec + 1) % 1_000_000_000;
+        let now = self.ctx.now();
+        self.ctx.time = Now::at(Timespec {
+            nsec: (now.nsec + 1) % 1_000_000_000,
+            ..now
+        });
         match self.apply_inner(op, env) {
             Ok(o) => o,
             Err(e) => Outcome::Err(err(e)),

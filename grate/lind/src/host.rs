@@ -15,7 +15,7 @@ use std::ffi::c_int;
 
 use grate_rs::constants::lind::{ELINDAPIABORTED, GRATE_MEMORY_FLAG};
 use grate_rs::{getcageid, make_threei_call, GrateError};
-use imfs_core::{Errno, Timespec};
+use imfs_core::{Clock, Errno, Timespec};
 use imfs_grate::host::whole_copy::{self, WholeCopy};
 use imfs_grate::host::{Abi, CageId, Creds, FdTable, Host};
 
@@ -229,16 +229,8 @@ impl Host for LindHost {
         whole_copy::read_cstr(self, cage, addr, buf)
     }
 
-    fn now(&self) -> Timespec {
-        let mut ts = [0i64; 2];
-        // SAFETY: the runtime writes one host `struct timespec` (two i64) at `ts`.
-        if unsafe { clock_gettime(CLOCK_REALTIME, ts.as_mut_ptr()) } != 0 {
-            return Timespec { sec: 0, nsec: 0 };
-        }
-        Timespec {
-            sec: ts[0],
-            nsec: ts[1],
-        }
+    fn clock(&self) -> &'static dyn Clock {
+        &RealtimeClock
     }
 
     fn abi(&self) -> Abi {
@@ -292,6 +284,24 @@ pub fn own_call(nr: u32, a: [u64; 6], ptrs: [bool; 6]) -> i32 {
     forward(nr, this, this, a, c)
 }
 
+/// The runtime's CLOCK_REALTIME. Each read is a runtime call, so the core
+/// asks only when it stamps a time.
+struct RealtimeClock;
+
+impl Clock for RealtimeClock {
+    fn now(&self) -> Timespec {
+        let mut ts = [0i64; 2];
+        // SAFETY: the runtime writes one host `struct timespec` (two i64) at `ts`.
+        if unsafe { clock_gettime(CLOCK_REALTIME, ts.as_mut_ptr()) } != 0 {
+            return Timespec { sec: 0, nsec: 0 };
+        }
+        Timespec {
+            sec: ts[0],
+            nsec: ts[1],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,3 +330,4 @@ mod tests {
         assert_eq!(plain.owner_of(0x2_0000_0040, 3), 3);
     }
 }
+

@@ -22,7 +22,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use grate_rs::{GrateBuilder, GrateError};
-use imfs_core::Ctx;
+use imfs_core::{Clock, Ctx, Now};
 use imfs_grate::cli::show_config;
 use imfs_grate::host::{CageId, Host};
 use imfs_grate::staging::{self, StageError};
@@ -144,7 +144,7 @@ fn main() {
 
 /// Who stages, and when: the grate itself, now.
 fn staging_ctx(host: &mut LindHost) -> Ctx {
-    host.creds(host.this_cage()).ctx(host.now())
+    host.creds(host.this_cage()).ctx(Now::from(host.clock()))
 }
 
 /// Gives the program a /tmp, as upstream does, then stages PRELOADS: the
@@ -160,7 +160,7 @@ fn stage_preloads(state: &mut State, log: bool) -> Result<Option<String>, StageE
         return Ok(None);
     };
     let mut buf = vec![0u8; STAGE_BUF];
-    let (before, started) = (state.grate.fs().usage(), state.host.now());
+    let (before, started) = (state.grate.fs().usage(), state.host.clock().now());
     let report = staging::preload(
         state.grate.fs_mut(),
         &ctx,
@@ -172,7 +172,7 @@ fn stage_preloads(state: &mut State, log: bool) -> Result<Option<String>, StageE
         eprintln!("[imfs] preloaded {report}");
     }
     let after = state.grate.fs().usage();
-    let took = since(started, state.host.now());
+    let took = since(started, state.host.clock().now());
     Ok(Some(staging::stats_lines(
         "preload", &report, &before, &after, took,
     )))
@@ -209,7 +209,7 @@ fn finish(
         if let Some(spec) = dumps {
             let ctx = staging_ctx(&mut s.host);
             let mut buf = vec![0u8; STAGE_BUF];
-            let (before, started) = (s.grate.fs().usage(), s.host.now());
+            let (before, started) = (s.grate.fs().usage(), s.host.clock().now());
             let report = staging::dump(s.grate.fs_mut(), &ctx, &mut LindHostFiles, spec, &mut buf);
             if log {
                 eprintln!("[imfs] dumped {report}");
@@ -222,7 +222,7 @@ fn finish(
                 dump_failed = true;
             }
             let after = s.grate.fs().usage();
-            let took = since(started, s.host.now());
+            let took = since(started, s.host.clock().now());
             dump_stats = Some(staging::stats_lines("dump", &report, &before, &after, took));
         }
         if stats {

@@ -25,7 +25,7 @@ mod specials;
 use crate::cages::{CageState, Cages, Cwd, DEFAULT_UMASK};
 use crate::host::{Abi, CageId, FdEntry, Host, Reply};
 use crate::locks::{LockTable, Owner};
-use imfs_core::{config, Ctx, Errno, Imfs, OfdId, PoolUsage, Usage};
+use imfs_core::{config, Ctx, Errno, Imfs, Now, OfdId, PoolUsage, Usage};
 use paths::PathBufs;
 
 /// Root mode's answer for a host fd where an imfs directory is needed:
@@ -487,7 +487,7 @@ impl Grate {
 
     /// Who is calling, and when.
     fn ctx(&self, h: &mut dyn Host, cage: CageId) -> Ctx {
-        h.creds(cage).ctx(h.now())
+        h.creds(cage).ctx(Now::from(h.clock()))
     }
 
     /// EINVAL when any of `fds` is an imfs fd, else the host's call.

@@ -1,18 +1,19 @@
 //! An in-process host for tests and benchmarks, in the spirit of smoltcp's
 //! loopback device: each cage's memory is a byte arena at a fixed base
 //! address (so 0 and anything outside the arena fault), fds live in a
-//! [`LocalFdTable`], the clock is a settable value, and calls the grate hands
+//! [`LocalFdTable`], the clock is a settable value that counts its reads, and calls the grate hands
 //! back ([`Reply::Continue`]) are recorded. With [`Loopback::lind_copies`]
 //! its memory follows Lind's copy rules ([`super::whole_copy`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use super::specials_model::SpecialsModel;
 use super::whole_copy::{self, WholeCopy};
 use super::{Abi, CageId, Creds, FdTable, Host, Reply, Specials};
 use crate::fdtable::LocalFdTable;
 use crate::Grate;
-use imfs_core::{Errno, Timespec};
+use imfs_core::{Clock, Errno, Timespec};
 
 /// Address of the first byte of every cage's arena.
 pub const BASE: u64 = 0x1_0000;
@@ -23,8 +24,8 @@ pub struct Loopback {
     /// The cages' fd tables.
     pub table: LocalFdTable,
     mem: HashMap<CageId, Arena>,
-    /// The time stamped on changes.
-    pub now: Timespec,
+    /// The time stamped on changes, and how often it was read.
+    pub clock: &'static LoopbackClock,
     /// `--mount PREFIX` emulation.
     pub prefix: Option<Vec<u8>>,
     /// Host cwd per cage (mount mode).
@@ -43,6 +44,49 @@ pub struct Loopback {
     pub lind_copies: bool,
 }
 
+/// A settable clock that counts its reads, so tests can tell which calls
+/// consult it.
+#[derive(Debug)]
+pub struct LoopbackClock {
+    sec: AtomicI64,
+    nsec: AtomicI64,
+    reads: AtomicU64,
+}
+
+impl LoopbackClock {
+    /// A clock at `time`. Leaked: a call's [`imfs_core::Now`] holds its clock
+    /// as `&'static`, like the real hosts' clocks, so it can live beside the
+    /// host borrowed mutably; one small leak per test host.
+    fn new(time: Timespec) -> &'static LoopbackClock {
+        Box::leak(Box::new(LoopbackClock {
+            sec: AtomicI64::new(time.sec),
+            nsec: AtomicI64::new(time.nsec),
+            reads: AtomicU64::new(0),
+        }))
+    }
+
+    /// From now on the clock says `time`.
+    pub fn set(&self, time: Timespec) {
+        self.sec.store(time.sec, Ordering::Relaxed);
+        self.nsec.store(time.nsec, Ordering::Relaxed);
+    }
+
+    /// How many times the clock was read.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+}
+
+impl Clock for LoopbackClock {
+    fn now(&self) -> Timespec {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        Timespec {
+            sec: self.sec.load(Ordering::Relaxed),
+            nsec: self.nsec.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// One cage's memory and its bump allocator.
 struct Arena {
     bytes: Vec<u8>,
@@ -56,10 +100,10 @@ impl Loopback {
             abi,
             table: LocalFdTable::new(),
             mem: HashMap::new(),
-            now: Timespec {
+            clock: LoopbackClock::new(Timespec {
                 sec: 1_700_000_000,
                 nsec: 0,
-            },
+            }),
             prefix: None,
             host_cwds: HashMap::new(),
             host_fd_dirs: HashMap::new(),
@@ -209,8 +253,8 @@ impl Host for Loopback {
         }
     }
 
-    fn now(&self) -> Timespec {
-        self.now
+    fn clock(&self) -> &'static dyn Clock {
+        self.clock
     }
 
     fn abi(&self) -> Abi {

@@ -7,7 +7,7 @@
 //! them itself (Lind forwards through 3i, the native host answers
 //! SECCOMP_USER_NOTIF_FLAG_CONTINUE).
 
-use imfs_core::{Errno, Groups, OfdId, Timespec};
+use imfs_core::{Clock, Errno, Groups, Now, OfdId};
 
 pub mod loopback;
 #[cfg(target_os = "linux")]
@@ -111,8 +111,9 @@ pub trait Host {
     /// length without the NUL; ENAMETOOLONG when no NUL lies within `buf.len()`
     /// bytes, EFAULT when unreadable.
     fn read_cstr(&mut self, cage: CageId, addr: u64, buf: &mut [u8]) -> Result<usize, Errno>;
-    /// The time to stamp on changes.
-    fn now(&self) -> Timespec;
+    /// The clock a call's times come from. The core reads it only when a
+    /// call stamps a time, once per call ([`imfs_core::Now`]).
+    fn clock(&self) -> &'static dyn Clock;
     /// The struct layouts this host's cages use.
     fn abi(&self) -> Abi;
     /// `--mount PREFIX` (native host only): imfs appears at PREFIX and every
@@ -237,10 +238,10 @@ impl Creds {
         }
     }
 
-    /// The context of a call made with these credentials at `now`.
-    pub fn ctx(self, now: Timespec) -> imfs_core::Ctx {
+    /// The context of a call made with these credentials at `time`.
+    pub fn ctx(self, time: Now) -> imfs_core::Ctx {
         imfs_core::Ctx {
-            now,
+            time,
             uid: self.uid,
             gid: self.gid,
             groups: self.groups,

@@ -6,7 +6,7 @@ use super::notif::Listener;
 use super::specials::NativeSpecials;
 use super::{mem, procs, proxy};
 use crate::host::{Abi, CageId, Creds, FdTable, FifoOpen, Host, Specials};
-use imfs_core::{Errno, Timespec};
+use imfs_core::{Clock, Errno, Timespec};
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::os::fd::AsRawFd;
@@ -167,17 +167,8 @@ impl<T: FdTable> Host for NativeHost<T> {
         Ok(len)
     }
 
-    fn now(&self) -> Timespec {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime writes one timespec.
-        unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
-        Timespec {
-            sec: ts.tv_sec,
-            nsec: ts.tv_nsec,
-        }
+    fn clock(&self) -> &'static dyn Clock {
+        &RealtimeClock
     }
 
     fn abi(&self) -> Abi {
@@ -329,6 +320,24 @@ impl<T: FdTable> Specials for NativeHost<T> {
         match self.pid(cage) {
             Ok(pid) => self.specials.sendto(call, pid, fd, node, data, flags),
             Err(e) => e,
+        }
+    }
+}
+
+/// CLOCK_REALTIME, as the kernel stamps tmpfs.
+struct RealtimeClock;
+
+impl Clock for RealtimeClock {
+    fn now(&self) -> Timespec {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec.
+        unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+        Timespec {
+            sec: ts.tv_sec,
+            nsec: ts.tv_nsec,
         }
     }
 }

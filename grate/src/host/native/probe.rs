@@ -8,7 +8,7 @@ use super::restart::Probe;
 use crate::host::{Abi, CageId, Creds, FdTable, Host, Reply};
 use crate::Grate;
 use imfs_core::flags::{S_IFIFO, S_IFMT};
-use imfs_core::{Errno, Timespec};
+use imfs_core::{Clock, Errno};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 
@@ -130,8 +130,8 @@ impl Host for Capture<'_> {
         self.inner.read_cstr(cage, addr, buf)
     }
 
-    fn now(&self) -> Timespec {
-        self.inner.now()
+    fn clock(&self) -> &'static dyn Clock {
+        self.inner.clock()
     }
 
     fn abi(&self) -> Abi {
