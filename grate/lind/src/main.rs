@@ -22,7 +22,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use grate_rs::{GrateBuilder, GrateError};
-use imfs_core::{Clock, Ctx, Now};
+use imfs_core::{Ctx, Now};
 use imfs_grate::cli::show_config;
 use imfs_grate::host::{CageId, Host};
 use imfs_grate::staging::{self, StageError};
