@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::host_tree::{host_tree as tree, Entry};
 use common::native::{default_grate, native_prog, small_grate};
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -106,46 +107,6 @@ fn project(root: &Path) {
         set_mtime(&root.join(d), t);
     }
     std::fs::set_permissions(root.join("docs"), std::fs::Permissions::from_mode(0o750)).unwrap();
-}
-
-#[derive(PartialEq, Eq, Debug)]
-struct Entry {
-    kind: char,
-    perm: u32,
-    mtime: (i64, i64),
-    data: Vec<u8>,
-}
-
-/// Everything under `root`, symlinks not followed, by relative path.
-fn tree(root: &Path) -> BTreeMap<PathBuf, Entry> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let path = e.unwrap().path();
-            let m = std::fs::symlink_metadata(&path).unwrap();
-            let (kind, data) = if m.is_dir() {
-                todo.push(path.clone());
-                ('d', Vec::new())
-            } else if m.file_type().is_symlink() {
-                let t = std::fs::read_link(&path).unwrap();
-                ('l', t.as_os_str().as_bytes().to_vec())
-            } else {
-                ('f', std::fs::read(&path).unwrap())
-            };
-            let perm = if kind == 'l' { 0 } else { m.mode() & 0o7777 };
-            out.insert(
-                path.strip_prefix(root).unwrap().to_path_buf(),
-                Entry {
-                    kind,
-                    perm,
-                    mtime: (m.mtime(), m.mtime_nsec()),
-                    data,
-                },
-            );
-        }
-    }
-    out
 }
 
 /// What tree_tool must produce from `src`: the same tree with files

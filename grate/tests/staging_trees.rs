@@ -3,15 +3,15 @@
 //! of dumps, limits.
 
 mod common;
+use common::host_tree::host_tree;
 use common::*;
 use imfs_core::flags::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use imfs_core::{config, Ctx, Errno, Timespec};
 use imfs_grate::staging::{dump, preload, StdFiles};
-use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn ctx() -> Ctx {
     // Not root: what staging makes belongs to this user.
@@ -46,56 +46,6 @@ fn set_times(path: &Path, sec: i64, nsec: i64, follow: bool) {
 
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// One host tree entry as compared: kind, permission bits, mtime, and the
-/// contents (file bytes or symlink target; nothing for directories).
-#[derive(PartialEq, Eq, Debug)]
-struct Entry {
-    kind: u32,
-    perm: u32,
-    mtime: (i64, i64),
-    data: Vec<u8>,
-}
-
-/// Everything under `root` (not following symlinks), by relative path.
-fn host_tree(root: &Path) -> BTreeMap<PathBuf, Entry> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![root.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let path = e.unwrap().path();
-            let m = std::fs::symlink_metadata(&path).unwrap();
-            let kind = m.mode() & S_IFMT;
-            let data = match kind {
-                S_IFREG => std::fs::read(&path).unwrap(),
-                S_IFLNK => std::fs::read_link(&path)
-                    .unwrap()
-                    .as_os_str()
-                    .as_bytes()
-                    .to_vec(),
-                _ => Vec::new(),
-            };
-            if kind == S_IFDIR {
-                todo.push(path.clone());
-            }
-            let perm = if kind == S_IFLNK {
-                0
-            } else {
-                m.mode() & 0o7777
-            };
-            out.insert(
-                path.strip_prefix(root).unwrap().to_path_buf(),
-                Entry {
-                    kind,
-                    perm,
-                    mtime: (m.mtime(), m.mtime_nsec()),
-                    data,
-                },
-            );
-        }
-    }
-    out
 }
 
 /// A source tree with every kind staging handles: nested directories, a

@@ -1,6 +1,8 @@
 //! Shared test harness: a grate and a loopback host with cage 1 started.
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod host_tree;
 #[cfg(target_os = "linux")]
 pub mod native;
 
