@@ -36,7 +36,7 @@ pub const TRAPPED: &[i32] = &[
     33,  // dup2
     40,  // sendfile
     42,  // connect (Unix-domain sockets on imfs paths)
-    44,  // sendto
+    44,  // sendto (with an address only: see Filter::build)
     49,  // bind
     56,  // clone
     57,  // fork
@@ -131,6 +131,7 @@ pub const TRAPPED: &[i32] = &[
 ];
 
 const MMAP: i32 = 9;
+const SENDTO: i32 = 44;
 
 /// A filter loaded by [`install`]: the BPF program, built before fork so the
 /// child only makes async-signal-safe calls.
@@ -160,6 +161,14 @@ impl Filter {
                     0,
                 );
                 ctx.add_rule_conditional(ScmpAction::Notify, ScmpSyscall::from(nr), &[file_backed])
+                    .map_err(to_io)?;
+            } else if nr == SENDTO {
+                // send() is sendto without an address: only a call that
+                // names one can name an imfs socket (the dispatch would
+                // hand the rest back), so connected sockets' sends stay
+                // out of the supervisor.
+                let has_address = ScmpArgCompare::new(4, ScmpCompareOp::NotEqual, 0);
+                ctx.add_rule_conditional(ScmpAction::Notify, ScmpSyscall::from(nr), &[has_address])
                     .map_err(to_io)?;
             } else {
                 ctx.add_rule(ScmpAction::Notify, ScmpSyscall::from(nr))
